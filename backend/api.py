@@ -1,0 +1,252 @@
+"""The REST API's one registry: each route declares its roles, body, query and response
+models; the same declarations check every request and produce the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from layouts import LayoutError
+
+from .auth import Identity, bearer
+from .errors import BadRequest, Forbidden, HallError, Invalid, Unauthorized, Unavailable
+
+log = logging.getLogger("hall.api")
+
+Handler = Callable[..., Awaitable[Any]]
+PUBLIC: frozenset[str] = frozenset()  # roles=PUBLIC: no token needed
+MAX_BODY = 1024 * 1024
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str
+    errors: list[dict[str, str]] | None = None
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    roles: frozenset[str] | None  # None = public
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    tag: str = "wall"
+    errors: tuple[int, ...] = ()
+    path_params: list[str] = field(default_factory=list)
+
+
+def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors():
+        path = prefix
+        for part in err["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        out.append({"path": path or "(body)", "message": msg})
+    return out
+
+
+def layout_errors(exc: LayoutError) -> list[dict[str, str]]:
+    return [{"path": e.path, "message": e.message} for e in exc.errors]
+
+
+async def identify(request: web.Request) -> Identity | None:
+    token = bearer(request.headers.get("Authorization"))
+    if token is None:
+        return None
+    return await request.app["users"].resolve(token)
+
+
+def require(ident: Identity | None, roles: frozenset[str]) -> Identity:
+    if ident is None:
+        raise Unauthorized("log in first: send Authorization: Bearer <token>")
+    if ident.role not in roles:
+        raise Forbidden(f"role {ident.role!r} may not do this (allowed: {', '.join(sorted(roles))})")
+    return ident
+
+
+class Api:
+    def __init__(self, title: str, version: str) -> None:
+        self.title = title
+        self.version = version
+        self.operations: list[Operation] = []
+
+    def route(self, method: str, path: str, *, summary: str, roles: frozenset[str] | None,
+              body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+              response: type[BaseModel] | None = None, status: int = 200, tag: str = "wall",
+              errors: tuple[int, ...] = ()) -> Callable[[Handler], Handler]:
+        def deco(fn: Handler) -> Handler:
+            self.operations.append(Operation(method.upper(), path, fn, summary, roles, body, query, response,
+                                             status, tag, errors, re.findall(r"{(\w+)}", path)))
+            return fn
+        return deco
+
+    def setup(self, app: web.Application) -> None:
+        for op in self.operations:
+            app.router.add_route(op.method, op.path, self._wrap(op))
+        app.router.add_get("/api/openapi.json", self._openapi_handler)
+
+    async def _openapi_handler(self, request: web.Request) -> web.Response:
+        return web.json_response(self.openapi())
+
+    def _wrap(self, op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            ident = await identify(request)
+            if op.roles is not None:
+                ident = require(ident, op.roles)
+            kwargs: dict[str, Any] = {}
+            if op.body is not None:
+                kwargs["body"] = await _read_body(request, op.body)
+            if op.query is not None:
+                try:
+                    kwargs["query"] = op.query.model_validate(dict(request.query))
+                except ValidationError as exc:
+                    raise Invalid("invalid query", errors=field_errors(exc)) from None
+            result = await op.handler(request, ident, **kwargs)
+            if isinstance(result, web.StreamResponse):
+                return result
+            if result is None:
+                return web.Response(status=204)
+            if op.response is not None:
+                model = result if isinstance(result, op.response) else op.response.model_validate(result)
+                payload = model.model_dump(mode="json")
+            else:
+                payload = result
+            return web.json_response(payload, status=op.status)
+        handler.__name__ = op.handler.__name__
+        return handler
+
+    # -- OpenAPI ------------------------------------------------------------
+    def openapi(self) -> dict[str, Any]:
+        components: dict[str, Any] = {"ErrorBody": _schema(ErrorBody, {})}
+        paths: dict[str, Any] = {}
+        for op in self.operations:
+            item: dict[str, Any] = {"summary": op.summary, "operationId": op.handler.__name__, "tags": [op.tag],
+                                    "responses": {}}
+            params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in op.path_params]
+            if op.query is not None:
+                qs = op.query.model_json_schema()
+                for name, prop in qs.get("properties", {}).items():
+                    params.append({"name": name, "in": "query", "required": name in qs.get("required", []),
+                                   "schema": {k: v for k, v in prop.items() if k != "title"}})
+            if params:
+                item["parameters"] = params
+            if op.body is not None:
+                item["requestBody"] = {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{_register(op.body, components)}"}}}}
+            ok: dict[str, Any] = {"description": "success"}
+            if op.response is not None:
+                ok["content"] = {"application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{_register(op.response, components)}"}}}
+            item["responses"][str(op.status)] = ok
+            codes = set(op.errors)
+            if op.roles is not None:
+                codes |= {401, 403}
+            if op.body is not None or op.query is not None:
+                codes |= {400, 422}
+            for code in sorted(codes):
+                item["responses"][str(code)] = {"description": _REASONS.get(code, "error"), "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+            if op.roles is not None:
+                item["security"] = [{"bearer": []}]
+                item["x-roles"] = sorted(op.roles)
+            paths.setdefault(op.path, {})[op.method.lower()] = item
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": self.title, "version": self.version},
+            "paths": paths,
+            "components": {"schemas": components,
+                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        }
+
+
+_REASONS = {400: "malformed request", 401: "not logged in", 403: "role not allowed", 404: "not found",
+            409: "stale version or state conflict", 422: "invalid field values", 429: "too many attempts",
+            503: "Redis unavailable"}
+
+
+def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in schema.pop("$defs", {}).items():
+        components.setdefault(name, sub)
+    return schema
+
+
+def _register(model: type[BaseModel], components: dict[str, Any]) -> str:
+    if model.__name__ not in components:
+        components[model.__name__] = _schema(model, components)
+    return model.__name__
+
+
+async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise BadRequest(f"body larger than {MAX_BODY} bytes")
+    raw = await request.read()
+    if len(raw) > MAX_BODY:
+        raise BadRequest(f"body larger than {MAX_BODY} bytes")
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise Invalid("body must be a JSON object", errors=[{"path": "(body)", "message": "must be a JSON object"}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid("invalid request body", errors=field_errors(exc)) from None
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """Map every error to one JSON body; count requests for /metrics."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        resp = await handler(request)
+        status = resp.status
+        return resp
+    except HallError as exc:
+        status = exc.status
+        return web.json_response(exc.body(), status=exc.status)
+    except LayoutError as exc:
+        status = 422
+        return web.json_response(Invalid("invalid layout", errors=layout_errors(exc)).body(), status=422)
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        status = 503
+        log.error("redis unavailable", extra={"path": request.path, "error": str(exc)})
+        return web.json_response(Unavailable("the store (Redis) is unavailable; retry shortly").body(), status=503)
+    except web.HTTPException as exc:
+        status = exc.status
+        if exc.status < 400:
+            raise
+        body = {"error": exc.reason.lower().replace(" ", "_"), "message": exc.text or exc.reason}
+        if exc.status == 404:
+            body = {"error": "not_found", "message": f"no such endpoint: {request.method} {request.path}"}
+        elif exc.status == 405:
+            body = {"error": "method_not_allowed", "message": f"{request.method} is not allowed on {request.path}"}
+        return web.json_response(body, status=exc.status, headers={k: v for k, v in exc.headers.items()
+                                                                   if k.lower() == "allow"})
+    except Exception:
+        log.exception("unhandled error", extra={"path": request.path, "method": request.method})
+        return web.json_response({"error": "internal", "message": "internal error (logged)"}, status=500)
+    finally:
+        metrics = request.app.get("metrics")
+        if metrics is not None:
+            route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+            metrics.observe_request(request.method, route, status, time.perf_counter() - started)

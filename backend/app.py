@@ -1,0 +1,86 @@
+"""The aiohttp application factory: REST API, pages, Socket.IO (shared across processes through Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from . import keys
+from .api import errors_middleware
+from .auth import Users
+from .config import HallConfig
+from .metrics import Metrics
+from .namespaces import console as console_ns
+from .namespaces import wall as wall_ns
+from .routes import api
+from .routes.pages import setup_static
+from .schemas import LayoutState
+from .store import connect, redacted, wait_for_redis
+from .wall_control import WallControl
+
+log = logging.getLogger("hall.app")
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
+    resp = await handler(request)
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    return resp
+
+
+def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True) -> web.Application:
+    """Build the application; Redis is connected (with retries) on start-up."""
+    app = web.Application(middlewares=[errors_middleware, security_headers], client_max_size=2 * 1024 * 1024)
+    app["config"] = cfg
+    app["redis_url"] = redis_url
+    app["metrics"] = Metrics()
+    app["started"] = time.monotonic()
+    app["wall"] = cfg.build_wall()
+    redis = connect(redis_url)
+    app["redis"] = redis
+    app["users"] = Users(redis, cfg.auth)
+    app["wall_control"] = WallControl(redis, cfg, app["wall"])
+
+    # Socket.IO on the same server; the Redis manager shares rooms and broadcasts between processes.
+    mgr = socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)
+    sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=mgr, cors_allowed_origins=[],
+                               ping_interval=10, ping_timeout=10, max_http_buffer_size=1_000_000)
+    sio.attach(app)
+    app["sio"] = sio
+    console_ns.register(sio, app)
+    wall_ns.register(sio, app)
+
+    async def broadcast(event: str, data: dict) -> None:
+        await sio.emit(event, data, namespace=console_ns.NAMESPACE, room="consoles")
+        if event == "layout":
+            views = await asyncio.to_thread(app["wall_control"].screen_views, LayoutState.model_validate(data))
+            for sid, view in views.items():
+                await sio.emit("screen", view, namespace=wall_ns.NAMESPACE, room=wall_ns.room(sid))
+
+    app["wall_control"].hooks.append(broadcast)
+
+    api.setup(app)
+    setup_static(app)
+
+    async def on_startup(app: web.Application) -> None:
+        await wait_for_redis(redis, redacted(redis_url))
+        app["metrics"].redis_up.set(1)
+        if bootstrap_users:
+            created = await app["users"].bootstrap(cfg.users, dict(os.environ))
+            if created:
+                log.info("users created from config", extra={"users": ",".join(created)})
+
+    async def on_cleanup(app: web.Application) -> None:
+        await redis.aclose()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app

@@ -1,0 +1,274 @@
+"""The `hall` command: run the hall (demo or serve), check a configuration, manage users and tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_CONFIG, ROLES, ConfigError, HallConfig, load_config
+from .logs import setup_logging
+from .redis_server import EmbeddedRedis, RedisStartError, read_state
+from .store import redacted
+
+log = logging.getLogger("hall")
+
+
+def _print(*args: object) -> None:
+    print(*args, flush=True)
+
+
+# -- running the hall -----------------------------------------------------------
+def _load(path: str) -> HallConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"configuration error in {path}:", file=sys.stderr)
+        for key, msg in exc.problems:
+            print(f"  {key}: {msg}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool) -> int:
+    setup_logging(os.environ.get("HALL_LOG_LEVEL", "INFO"))
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    url = os.environ.get("REDIS_URL") or cfg.redis.url
+    embedded: EmbeddedRedis | None = None
+    if not url:
+        try:
+            embedded = EmbeddedRedis(data_dir, cfg.redis.server_binary)
+            url = embedded.start()
+        except RedisStartError as exc:
+            print(f"cannot start the embedded Redis: {exc}", file=sys.stderr)
+            return 1
+    try:
+        asyncio.run(_serve(cfg, url, host, port, data_dir, demo, embedded is not None))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str, demo: bool, embedded: bool) -> None:
+    from aiohttp import web
+
+    from .app import create_app
+
+    app = create_app(cfg, url)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, shutdown_timeout=3)
+    await site.start()
+    bound = runner.addresses[0][1] if runner.addresses else port
+    base = cfg.server.public_url or f"http://{host}:{bound}"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if demo:
+            await _seed_demo(app)
+        await _banner(app, cfg, base, url, data_dir, demo, embedded)
+        await stop.wait()
+        _print("stopping…")
+    finally:
+        await runner.cleanup()
+
+
+async def _seed_demo(app) -> None:
+    """Give an empty demo wall a first picture: cameras on the LED, one source per LCD panel."""
+    from .schemas import SplitIn
+
+    wc = app["wall_control"]
+    if (await wc.layout()).version != 0 or not wc.cfg.sources:
+        return
+    sources = [s.id for s in wc.cfg.sources]
+    led = [s.id for s in wc.wall.screens if s.kind == "led"]
+    lcd = [s.id for s in wc.wall.screens if s.kind == "lcd"]
+    version = 0
+    if led:
+        version = (await wc.split(SplitIn(version=version, screens=led[:1], n=4, sources=sources[:4]), "demo")).version
+    for i, sid in enumerate(lcd):
+        src = sources[(4 + i) % len(sources)]
+        version = (await wc.split(SplitIn(version=version, screens=[sid], n=1, sources=[src]), "demo")).version
+    await wc.save_preset("Demo start", None, None, "demo")
+
+
+async def _banner(app, cfg: HallConfig, base: str, url: str, data_dir: str, demo: bool, embedded: bool) -> None:
+    users = app["users"]
+    _print("")
+    _print(f"Command Hall — {cfg.district}")
+    _print(f"  console:       {base}/console/")
+    _print(f"  API document:  {base}/api/openapi.json    health: {base}/healthz")
+    _print(f"  redis:         {'embedded ' if embedded else ''}{redacted(url)}  (data: {Path(data_dir).resolve()})")
+    _print("  screen pages:")
+    for screen in app["wall"].screens:
+        token = await users.screen_token(screen.id)
+        _print(f"    {screen.id:<12} {screen.kind.upper()} {screen.resolution[0]}x{screen.resolution[1]}  "
+               f"{base}/wall/screens/{screen.id}?token={token}")
+    logins = [(u.name, u.role, u.password) for u in cfg.users if u.password]
+    if logins:
+        _print("  log in as (from the configuration; change these before real use):")
+        for name, role, pw in logins:
+            _print(f"    {name:<12} {role:<11} password: {pw}")
+    elif cfg.users:
+        _print("  log in with the users of the configuration (passwords from their password_env)")
+    _print(f"listening on {base}  (Ctrl-C stops{' the hall and its Redis' if embedded else ''})")
+
+
+# -- users and tokens against the configured Redis ------------------------------------
+def _admin_redis_url(args: argparse.Namespace) -> str:
+    url = os.environ.get("REDIS_URL")
+    cfg = None
+    if not url and args.config:
+        cfg = _load(args.config)
+        url = cfg.redis.url
+    if not url:
+        data_dir = args.data_dir or (cfg.server.data_dir if cfg else None) or load_config(DEFAULT_CONFIG).server.data_dir
+        state = read_state(data_dir)
+        if state is None:
+            print(f"no Redis to talk to: set REDIS_URL, or start `hall serve`/`hall demo` with --data-dir {data_dir} "
+                  f"(its embedded Redis is found through {Path(data_dir).resolve()}/redis.json)", file=sys.stderr)
+            raise SystemExit(2)
+        url = state["url"]
+    return url
+
+
+async def _with_users(args: argparse.Namespace, fn) -> int:
+    from .auth import Users
+    from .config import AuthConfig
+    from .errors import HallError
+    from .store import connect, wait_for_redis
+
+    redis = connect(_admin_redis_url(args))
+    try:
+        await wait_for_redis(redis, "admin", max_wait=10)
+        return await fn(Users(redis, AuthConfig()))
+    except HallError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        for e in exc.errors or []:
+            print(f"  {e['path']}: {e['message']}", file=sys.stderr)
+        return 1
+    finally:
+        await redis.aclose()
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    async def go(users) -> int:
+        if args.users_cmd == "add":
+            if not args.password_stdin:
+                print("give the password on standard input with --password-stdin", file=sys.stderr)
+                return 2
+            password = sys.stdin.readline().rstrip("\r\n")
+            if not await users.add(args.name, args.role, password, replace=args.replace):
+                print(f"user {args.name!r} exists (use --replace to set a new password and role)", file=sys.stderr)
+                return 1
+            _print(f"user {args.name} ({args.role}) saved")
+        elif args.users_cmd == "list":
+            for u in await users.list():
+                _print(f"{u['name']}\t{u['role']}\t{u['display_name']}\t{u['created_at']}")
+        elif args.users_cmd == "remove":
+            await users.remove(args.name)
+            _print(f"user {args.name} removed; their tokens are revoked")
+        return 0
+
+    return asyncio.run(_with_users(args, go))
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    async def go(users) -> int:
+        if args.screen:
+            _print(await users.screen_token(args.name, renew=args.renew))
+        else:
+            ttl = int(args.ttl_days * 86400) if args.ttl_days else None
+            _print(await users.token_for(args.name, ttl_seconds=ttl))
+        return 0
+
+    return asyncio.run(_with_users(args, go))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.file)
+    except ConfigError as exc:
+        print(f"{args.file}: {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}")
+        for key, msg in exc.problems:
+            print(f"  {key}: {msg}")
+        return 1
+    wall = cfg.build_wall()
+    _print(f"{args.file}: ok — {len(wall.screens)} screens ({wall.canvas.w}x{wall.canvas.h} canvas px), "
+           f"{len(cfg.sources)} sources, {len(cfg.panels)} panels, {len(cfg.users)} users")
+    return 0
+
+
+def _add_run_opts(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", help="address to listen on (default: from the config, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: from the config, 8080; 0 picks a free one)")
+    p.add_argument("--data-dir", help="data directory (embedded Redis, files); default: from the config")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hall", description="Command Hall: video wall and dispatch console")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("demo", help="run the whole hall on the demo district")
+    _add_run_opts(p)
+    p.add_argument("--config", default=str(DEFAULT_CONFIG), help="configuration (default: the demo district)")
+
+    p = sub.add_parser("serve", help="run the hall with a configuration file")
+    _add_run_opts(p)
+    p.add_argument("--config", required=True, help="YAML configuration file")
+
+    p = sub.add_parser("check-config", help="validate a configuration file; print every problem")
+    p.add_argument("file")
+
+    def admin_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", help="configuration whose redis.url to use")
+        p.add_argument("--data-dir", help="data directory of a running hall with an embedded Redis")
+
+    p = sub.add_parser("users", help="manage users (in the configured Redis)")
+    usub = p.add_subparsers(dest="users_cmd", required=True)
+    a = usub.add_parser("add", help="add a user")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=ROLES)
+    a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    a.add_argument("--replace", action="store_true", help="replace an existing user (revokes their tokens)")
+    admin_opts(a)
+    admin_opts(usub.add_parser("list", help="list users"))
+    r = usub.add_parser("remove", help="remove a user and revoke their tokens")
+    r.add_argument("name")
+    admin_opts(r)
+
+    p = sub.add_parser("token", help="print a bearer token for a user (scripts, integrations) or a screen")
+    p.add_argument("name", help="user name, or screen id with --screen")
+    p.add_argument("--screen", action="store_true", help="NAME is a screen id: print its kiosk token")
+    p.add_argument("--renew", action="store_true", help="with --screen: issue a new token, revoking the old")
+    p.add_argument("--ttl-days", type=float, help="expire after this many days (default: until revoked)")
+    admin_opts(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.cmd in ("demo", "serve"):
+        cfg = _load(args.config)
+        return run_hall(cfg, host=args.host or cfg.server.host,
+                        port=args.port if args.port is not None else cfg.server.port,
+                        data_dir=args.data_dir or cfg.server.data_dir, demo=args.cmd == "demo")
+    if args.cmd == "check-config":
+        return cmd_check_config(args)
+    if args.cmd == "users":
+        return cmd_users(args)
+    if args.cmd == "token":
+        return cmd_token(args)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

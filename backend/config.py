@@ -1,0 +1,221 @@
+"""The hall's configuration: one YAML file validated into typed models at start.
+
+Every problem is reported with its key path and what is allowed (`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from layouts import LayoutError, WallSpec, build_wall
+from layouts.wall import Wall
+
+Role = Literal["admin", "operator", "commander", "worker", "screen", "expert", "integration"]
+ROLES: tuple[str, ...] = ("admin", "operator", "commander", "worker", "screen", "expert", "integration")
+SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip")
+ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; `problems` lists (key path, message)."""
+
+    def __init__(self, problems: list[tuple[str, str]], source: str = "") -> None:
+        self.problems = problems
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__("\n".join(f"{where}{path}: {msg}" for path, msg in problems))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerConfig(_Model):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    data_dir: str = "./data"
+    public_url: str | None = Field(None, description="URL printed for pages; default http://host:port")
+
+
+class RedisConfig(_Model):
+    url: str | None = Field(None, description="Redis URL; the REDIS_URL environment variable wins; unset: embedded")
+    server_binary: str | None = Field(None, description="redis-server to start when embedded; default: found on PATH")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and urlparse(v).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return v
+
+
+class AuthConfig(_Model):
+    token_ttl_hours: Annotated[float, Field(gt=0, le=24 * 365)] = 12
+    login_max_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    lockout_seconds: Annotated[int, Field(ge=1, le=86400)] = 300
+
+
+class UserConfig(_Model):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    role: Role
+    password: str | None = Field(None, description="bootstrap password (demo only); prefer password_env")
+    password_env: str | None = Field(None, description="environment variable holding the password")
+    display_name: str | None = None
+
+    @model_validator(mode="after")
+    def _one_password(self) -> "UserConfig":
+        if self.password is None and self.password_env is None:
+            raise ValueError("give password or password_env")
+        if self.password is not None and len(self.password) < 8:
+            raise ValueError("password must have at least 8 characters")
+        return self
+
+
+class SourceConfig(_Model):
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    name: str
+    url: str = Field(..., description="rtsp://, file://, pattern:// or whip:// (published at /whip/{id})")
+    sub_url: str | None = Field(None, description="sub-stream, used when the source is shown small")
+    group: str = "Cameras"
+    lat: float | None = None
+    lon: float | None = None
+
+    @field_validator("url", "sub_url")
+    @classmethod
+    def _scheme(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        scheme = urlparse(v).scheme
+        if scheme not in SOURCE_SCHEMES:
+            raise ValueError(f"scheme {scheme or '(none)'!r} is not one of {', '.join(SOURCE_SCHEMES)}")
+        return v
+
+    @property
+    def kind(self) -> str:
+        scheme = urlparse(self.url).scheme
+        return "rtsp" if scheme == "rtsps" else scheme
+
+
+class PanelConfig(_Model):
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    name: str
+    kind: str = "chart"
+
+
+class DisplayConfig(_Model):
+    timezone: str = "Asia/Shanghai"
+    fps: Annotated[int, Field(ge=1, le=60)] = 25
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name like Asia/Shanghai)") from None
+        return v
+
+
+class HallConfig(_Model):
+    district: str = "Demo district"
+    server: ServerConfig = ServerConfig()
+    redis: RedisConfig = RedisConfig()
+    auth: AuthConfig = AuthConfig()
+    display: DisplayConfig = DisplayConfig()
+    wall: WallSpec
+    sources: list[SourceConfig] = []
+    panels: list[PanelConfig] = []
+    users: list[UserConfig] = []
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "HallConfig":
+        problems: list[str] = []
+        for field, items in (("sources", self.sources), ("panels", self.panels)):
+            seen: set[str] = set()
+            for i, item in enumerate(items):
+                if item.id in seen:
+                    problems.append(f"{field}[{i}].id: duplicate id {item.id!r}")
+                seen.add(item.id)
+        names: set[str] = set()
+        for i, u in enumerate(self.users):
+            if u.name in names:
+                problems.append(f"users[{i}].name: duplicate user {u.name!r}")
+            names.add(u.name)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def build_wall(self) -> Wall:
+        return build_wall(self.wall)
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _problems_from_validation(exc: ValidationError) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    for err in exc.errors():
+        path = _loc(tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see config/README.md for every key)"
+        elif err["type"] == "literal_error":
+            msg = f"{msg} (got {err.get('input')!r})"
+        # model-level validators report several problems joined by '; ' with their own paths
+        if "; " in msg or re.match(r"^[a-z_]+\[\d+\]\.", msg):
+            for piece in msg.split("; "):
+                sub_path, _, sub_msg = piece.partition(": ")
+                problems.append((f"{path}.{sub_path}" if path != "(top level)" else sub_path, sub_msg))
+        else:
+            problems.append((path, msg))
+    return problems
+
+
+def parse_config(data: object, source: str = "") -> HallConfig:
+    """Validate already-parsed YAML; raise ConfigError listing every problem."""
+    if not isinstance(data, dict):
+        raise ConfigError([("(top level)", "must be a mapping of keys")], source)
+    try:
+        cfg = HallConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems_from_validation(exc), source) from None
+    try:
+        cfg.build_wall()
+    except LayoutError as exc:
+        raise ConfigError([(f"wall.{e.path}", e.message) for e in exc.errors], source) from None
+    return cfg
+
+
+def load_config(path: str | Path) -> HallConfig:
+    """Read and validate a YAML configuration file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([("(file)", f"cannot read {p}: {exc.strerror}")], str(p)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        raise ConfigError([(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")], str(p)) from None
+    return parse_config(data, str(p))
+
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"

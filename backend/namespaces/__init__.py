@@ -1,0 +1,1 @@
+"""Socket.IO namespaces, one module each: `/console` (operators) and `/wall` (screens)."""

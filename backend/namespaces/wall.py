@@ -1,0 +1,36 @@
+"""The `/wall` namespace: each screen's kiosk page joins its room and gets its render plan live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import socketio
+
+from ..auth import SCREEN
+from .common import authenticate
+
+NAMESPACE = "/wall"
+
+
+def room(screen_id: str) -> str:
+    return f"screen:{screen_id}"
+
+
+def register(sio: socketio.AsyncServer, app: Any) -> None:
+    users = app["users"]
+    wc = app["wall_control"]
+    metrics = app["metrics"]
+
+    @sio.on("connect", namespace=NAMESPACE)
+    async def connect(sid: str, environ: dict, auth: Any = None) -> None:
+        ident = await authenticate(users, auth, SCREEN)
+        if ident.screen is None:
+            raise socketio.exceptions.ConnectionRefusedError({"error": "forbidden", "message": "not a screen token"})
+        await sio.save_session(sid, {"identity": ident, "token": auth["token"]}, namespace=NAMESPACE)
+        metrics.sockets.labels(NAMESPACE).inc()
+        await sio.enter_room(sid, room(ident.screen), namespace=NAMESPACE)
+        await sio.emit("screen", wc.screen_view(await wc.layout(), ident.screen), to=sid, namespace=NAMESPACE)
+
+    @sio.on("disconnect", namespace=NAMESPACE)
+    async def disconnect(sid: str, *args: Any) -> None:
+        metrics.sockets.labels(NAMESPACE).dec()

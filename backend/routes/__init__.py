@@ -1,0 +1,7 @@
+"""REST routes, one module per noun; each registers its operations on the shared `Api`."""
+
+from ..api import Api
+
+api = Api("Command Hall", "0.1.0")
+
+from . import auth, pages, system, wall  # noqa: E402,F401  (registration side effects)

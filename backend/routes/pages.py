@@ -1,0 +1,53 @@
+"""The web pages: the console (static, logs in by itself) and each screen's kiosk page (token-checked)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from ..auth import Identity
+from ..errors import Forbidden, NotFound, Unauthorized
+from . import api
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSOLE_DIR = ROOT / "console"
+WALL_DIR = ROOT / "wall"
+VENDOR_DIR = ROOT / "node_modules" / "socket.io-client" / "dist"
+
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+@api.route("GET", "/wall/screens/{id}", summary="Kiosk page of one screen (needs that screen's token in ?token=)",
+           roles=None, tag="pages")
+async def screen_page(request: web.Request, ident: Identity | None) -> web.StreamResponse:
+    sid = request.match_info["id"]
+    try:
+        request.app["wall"].screen(sid)
+    except KeyError:
+        raise NotFound(f"no screen {sid!r}") from None
+    token = request.query.get("token", "")
+    who = await request.app["users"].resolve(token) if token else None
+    if who is None:
+        raise Unauthorized("this page needs its screen token: /wall/screens/<id>?token=...")
+    if who.role != "screen" or who.screen != sid:
+        raise Forbidden(f"this token is not the token of screen {sid!r}")
+    return web.FileResponse(WALL_DIR / "screen.html", headers=NO_CACHE)
+
+
+async def _console_index(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(CONSOLE_DIR / "index.html", headers=NO_CACHE)
+
+
+async def _root(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/console/")
+
+
+def setup_static(app: web.Application) -> None:
+    app.router.add_get("/", _root)
+    app.router.add_get("/console", _root)
+    app.router.add_get("/console/", _console_index)
+    app.router.add_static("/console/", CONSOLE_DIR, append_version=False)
+    app.router.add_static("/wall/assets/", WALL_DIR)
+    if VENDOR_DIR.is_dir():
+        app.router.add_static("/vendor/", VENDOR_DIR)

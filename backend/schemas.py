@@ -1,0 +1,206 @@
+"""Request and response bodies of the REST API (pydantic), shared with the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from layouts.geometry import Rect
+from layouts.wall import Screen
+from layouts.window import Window, WindowKind
+
+Version = Annotated[int, Field(ge=0, description="the layout version this change was made against")]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^/\x00-\x1f]{1,64}$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- auth ------------------------------------------------------------------
+class LoginIn(_In):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class UserOut(BaseModel):
+    name: str
+    role: str
+    screen: str | None = None
+
+
+class LoginOut(BaseModel):
+    token: str
+    user: UserOut
+    expires_at: float
+
+
+# -- wall ------------------------------------------------------------------
+class LayoutState(BaseModel):
+    version: int
+    windows: list[Window] = []
+    scene: str | None = None
+    updated_by: str | None = None
+    updated_at: str | None = None
+
+
+class WallGeometry(BaseModel):
+    name: str
+    px_per_mm: float
+    grid_px: int | None = None
+    canvas: Rect
+    screens: list[Screen]
+
+
+class SourceOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    group: str
+
+
+class PanelOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+
+
+class WallOut(BaseModel):
+    wall: WallGeometry
+    layout: LayoutState
+    sources: list[SourceOut]
+    panels: list[PanelOut]
+
+
+class LayoutOut(BaseModel):
+    layout: LayoutState
+
+
+class LayoutIn(_In):
+    version: Version
+    windows: list[Window] = Field(max_length=256)
+    scene: str | None = None
+
+
+class NewWindow(_In):
+    kind: WindowKind
+    rect: Rect
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = None
+    z: int | None = None
+    source: str | None = None
+    panel: str | None = None
+    text: Annotated[str, Field(max_length=500)] | None = None
+    title: Annotated[str, Field(max_length=200)] | None = None
+    label: bool = True
+
+
+class AddWindowIn(_In):
+    version: Version
+    window: NewWindow
+
+
+class AddWindowOut(BaseModel):
+    layout: LayoutState
+    window: Window
+
+
+class PatchWindowIn(_In):
+    version: Version
+    rect: Rect | None = None
+    z: int | None = None
+    source: str | None = None
+    text: Annotated[str, Field(max_length=500)] | None = None
+    title: Annotated[str, Field(max_length=200)] | None = None
+    label: bool | None = None
+
+
+class VersionQuery(_In):
+    version: Version
+
+
+class SplitIn(_In):
+    version: Version
+    screens: list[str] | None = None
+    rect: Rect | None = None
+    n: Literal[1, 4, 9, 16] | None = None
+    rows: Annotated[int, Field(ge=1, le=8)] | None = None
+    cols: Annotated[int, Field(ge=1, le=8)] | None = None
+    sources: list[str] = Field(default=[], max_length=64)
+
+
+class VersionIn(_In):
+    version: Version
+
+
+# -- presets and scenes ------------------------------------------------------
+class PresetOut(BaseModel):
+    name: str
+    screens: list[str] | None = None
+    windows: list[Window]
+    updated_by: str | None = None
+    updated_at: str | None = None
+
+
+class PresetIn(_In):
+    windows: list[Window] | None = Field(None, max_length=256)
+    screens: list[str] | None = None
+
+
+class PresetOneOut(BaseModel):
+    preset: PresetOut
+
+
+class PresetsOut(BaseModel):
+    presets: list[PresetOut]
+
+
+class SceneOut(BaseModel):
+    name: str
+    presets: list[str]
+    updated_by: str | None = None
+    updated_at: str | None = None
+
+
+class SceneIn(_In):
+    presets: list[Name] = Field(min_length=1, max_length=32)
+
+
+class SceneOneOut(BaseModel):
+    scene: SceneOut
+
+
+class ScenesOut(BaseModel):
+    scenes: list[SceneOut]
+
+
+# -- users and health ----------------------------------------------------------
+class UserListItem(BaseModel):
+    name: str
+    role: str
+    display_name: str
+    created_at: str | None = None
+
+
+class UsersOut(BaseModel):
+    users: list[UserListItem]
+
+
+class NewUserIn(_In):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    role: Literal["admin", "operator", "commander", "worker", "screen", "expert", "integration"]
+    password: Annotated[str, Field(min_length=8, max_length=1024)]
+    display_name: Annotated[str, Field(max_length=100)] | None = None
+
+
+class ScreenTokenOut(BaseModel):
+    screen: str
+    token: str
+    url: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    redis: bool
+    uptime_s: float
+    version: str

@@ -1,0 +1,297 @@
+"""Wall control: the current layout, presets and scenes in Redis, with versioned writes.
+
+Every write names the version it was made against; a stale one is refused with 409
+(`Conflict`), never silently applied. Each accepted change is recorded in an audit
+stream and handed to `on_change` (Socket.IO broadcast) in the same second.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import datetime, timezone
+from typing import Awaitable, Callable
+
+import redis.asyncio as aioredis
+
+from layouts import (LayoutError, Preset, Scene, apply_preset, apply_scene, apply_split, quick_split,
+                     render_plan, validate_layout)
+from layouts.geometry import Rect
+from layouts.wall import Wall
+from layouts.window import Layout, Window
+
+from . import keys
+from .config import HallConfig
+from .errors import Conflict, Invalid, NotFound
+from .schemas import LayoutState, NewWindow, PatchWindowIn, PresetOut, SceneOut, SplitIn
+
+log = logging.getLogger("hall.wall")
+
+# Compare-and-set of the layout: KEYS = layout hash, audit stream; ARGV = expected version,
+# new layout JSON, who, action. Returns {1, new_version} or {0, current_version}.
+_CAS = """
+local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if cur ~= tonumber(ARGV[1]) then return {0, cur} end
+local new = cur + 1
+redis.call('HSET', KEYS[1], 'version', new, 'data', ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'version', new, 'by', ARGV[3], 'action', ARGV[4], 'layout', ARGV[2])
+return {1, new}
+"""
+
+ChangeHook = Callable[[str, dict], Awaitable[None]]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class WallControl:
+    def __init__(self, redis: aioredis.Redis, cfg: HallConfig, wall: Wall) -> None:
+        self.redis = redis
+        self.cfg = cfg
+        self.wall = wall
+        self.source_ids = {s.id for s in cfg.sources}
+        self.panel_ids = {p.id for p in cfg.panels}
+        self.source_names = {s.id: s.name for s in cfg.sources}
+        self._cas = redis.register_script(_CAS)
+        self.hooks: list[ChangeHook] = []
+
+    # -- reads ---------------------------------------------------------------
+    async def layout(self) -> LayoutState:
+        data = await self.redis.hgetall(keys.WALL_LAYOUT)
+        if not data:
+            return LayoutState(version=0)
+        body = json.loads(data["data"])
+        return LayoutState(version=int(data["version"]), **body)
+
+    def sources(self) -> list[dict]:
+        return [{"id": s.id, "name": s.name, "kind": s.kind, "group": s.group} for s in self.cfg.sources]
+
+    def panels(self) -> list[dict]:
+        return [{"id": p.id, "name": p.name, "kind": p.kind} for p in self.cfg.panels]
+
+    async def snapshot(self) -> dict:
+        layout = await self.layout()
+        return {"wall": self.geometry(), "layout": layout.model_dump(mode="json"),
+                "sources": self.sources(), "panels": self.panels()}
+
+    def geometry(self) -> dict:
+        w = self.wall
+        return {"name": w.name, "px_per_mm": w.px_per_mm, "grid_px": w.grid_px,
+                "canvas": w.canvas.model_dump(), "screens": [s.model_dump(mode="json") for s in w.screens]}
+
+    def screen_views(self, layout: LayoutState) -> dict[str, dict]:
+        """What every screen shows, from one render plan (pure CPU: callers run it in a thread)."""
+        plan = render_plan(self.wall, Layout(windows=layout.windows, scene=layout.scene))
+        return {s.id: self.screen_view(layout, s.id, plan) for s in self.wall.screens}
+
+    def screen_view(self, layout: LayoutState, screen_id: str, plan=None) -> dict:
+        """What one screen shows: its render plan parts with what the kiosk page draws."""
+        if plan is None:
+            plan = render_plan(self.wall, Layout(windows=layout.windows, scene=layout.scene))
+        by_id = {w.id: w for w in layout.windows}
+        parts = []
+        for part in plan.for_screen(screen_id).parts:
+            w = by_id[part.window_id]
+            d = part.model_dump(mode="json")
+            d.update(text=w.text, title=w.title, label=w.label,
+                     source_name=self.source_names.get(w.source or "", w.source))
+            parts.append(d)
+        return {"version": layout.version, "screen": self.wall.screen(screen_id).model_dump(mode="json"),
+                "parts": parts, "timezone": self.cfg.display.timezone}
+
+    # -- the one write path ----------------------------------------------------
+    async def write(self, version: int, layout: Layout, who: str, action: str) -> LayoutState:
+        validate_layout(self.wall, layout, self.source_ids, self.panel_ids)
+        state = LayoutState(version=version + 1, windows=layout.windows, scene=layout.scene,
+                            updated_by=who, updated_at=_now())
+        body = state.model_dump_json(exclude={"version"})
+        ok, current = await self._cas(keys=[keys.WALL_LAYOUT, keys.WALL_CHANGES],
+                                      args=[version, body, who, action])
+        if not ok:
+            latest = await self.layout()
+            raise Conflict(
+                f"the wall was changed by {latest.updated_by or 'someone'} (version {current}); "
+                f"your change (made on version {version}) was not applied",
+                current_version=int(current), layout=latest.model_dump(mode="json"))
+        state.version = int(current)
+        log.info("wall changed", extra={"version": state.version, "by": who, "action": action})
+        await self._emit("layout", state.model_dump(mode="json"))
+        return state
+
+    async def _current(self, version: int) -> LayoutState:
+        """The current layout, if the caller saw it; else 409 straight away."""
+        cur = await self.layout()
+        if cur.version != version:
+            raise Conflict(
+                f"the wall was changed by {cur.updated_by or 'someone'} (version {cur.version}); "
+                f"your change (made on version {version}) was not applied",
+                current_version=cur.version, layout=cur.model_dump(mode="json"))
+        return cur
+
+    async def _emit(self, event: str, data: dict) -> None:
+        for hook in self.hooks:
+            try:
+                await hook(event, data)
+            except Exception:  # a broken listener must not undo an accepted write
+                log.exception("change hook failed", extra={"event": event})
+
+    # -- layout operations -------------------------------------------------------
+    async def replace(self, version: int, windows: list[Window], scene: str | None, who: str) -> LayoutState:
+        return await self.write(version, Layout(windows=windows, scene=scene), who, "replace")
+
+    async def add_window(self, version: int, new: NewWindow, who: str) -> tuple[LayoutState, Window]:
+        cur = await self._current(version)
+        layout = Layout(windows=cur.windows)
+        used = {w.id for w in cur.windows}
+        if new.id is not None and new.id in used:
+            raise Invalid("duplicate window id", errors=[{"path": "window.id", "message": f"id {new.id!r} is in use"}])
+        wid = new.id or _new_id(new.kind, used)
+        z = new.z if new.z is not None else layout.top_z() + 1
+        window = Window(id=wid, kind=new.kind, rect=new.rect, z=z, source=new.source, panel=new.panel,
+                        text=new.text, title=new.title, label=new.label)
+        state = await self.write(version, layout.with_window(window), who, f"add {wid}")
+        return state, window
+
+    async def update_window(self, version: int, wid: str, patch: PatchWindowIn, who: str) -> LayoutState:
+        cur = await self._current(version)
+        layout = Layout(windows=cur.windows)
+        try:
+            window = layout.window(wid)
+        except KeyError:
+            raise NotFound(f"no window {wid!r} on the wall") from None
+        changes = patch.model_dump(exclude_unset=True, exclude={"version"})
+        if "rect" in changes:
+            changes["rect"] = patch.rect
+        window = window.model_copy(update=changes)
+        return await self.write(version, layout.with_window(window), who, f"update {wid}")
+
+    async def remove_window(self, version: int, wid: str, who: str) -> LayoutState:
+        cur = await self._current(version)
+        try:
+            layout = Layout(windows=cur.windows).without(wid)
+        except KeyError:
+            raise NotFound(f"no window {wid!r} on the wall") from None
+        return await self.write(version, layout, who, f"remove {wid}")
+
+    async def split(self, body: SplitIn, who: str) -> LayoutState:
+        cur = await self._current(body.version)
+        for i, s in enumerate(body.sources):
+            if s not in self.source_ids:
+                raise Invalid("unknown source", errors=[{"path": f"sources[{i}]", "message": f"unknown source {s!r}"}])
+        if body.screens is None and body.rect is None:
+            raise Invalid("no region", errors=[{"path": "screens", "message": "give screens or rect"}])
+        if body.screens is not None:
+            for i, sid in enumerate(body.screens):
+                try:
+                    self.wall.screen(sid)
+                except KeyError:
+                    raise Invalid("unknown screen", errors=[{"path": f"screens[{i}]", "message": f"unknown screen {sid!r}"}]) from None
+        region = body.rect if body.rect is not None else self.wall.region_rect(body.screens or [])
+        sources = list(body.sources)
+        layout = Layout(windows=cur.windows)
+        if not sources:  # keep what is shown there, in reading order
+            inside = [w for w in cur.windows if w.kind == "video" and region.contains(w.rect)]
+            inside.sort(key=lambda w: (w.rect.y, w.rect.x))
+            sources = [w.source for w in inside if w.source]
+        windows = quick_split(self.wall, screens=body.screens, rect=body.rect, n=body.n, rows=body.rows,
+                              cols=body.cols, sources=sources, id_prefix=_new_id("split", {w.id for w in cur.windows}))
+        titled = [w.model_copy(update={"title": self.source_names.get(w.source or "")}) for w in windows]
+        new_layout = apply_split(self.wall, layout, titled, region)
+        return await self.write(body.version, new_layout, who, "split")
+
+    # -- presets -------------------------------------------------------------------
+    async def presets(self) -> list[PresetOut]:
+        raw = await self.redis.hgetall(keys.WALL_PRESETS)
+        return sorted((PresetOut.model_validate_json(v) for v in raw.values()), key=lambda p: p.name.lower())
+
+    async def save_preset(self, name: str, windows: list[Window] | None, screens: list[str] | None,
+                          who: str) -> PresetOut:
+        if screens is not None:
+            for i, sid in enumerate(screens):
+                try:
+                    self.wall.screen(sid)
+                except KeyError:
+                    raise Invalid("unknown screen", errors=[{"path": f"screens[{i}]", "message": f"unknown screen {sid!r}"}]) from None
+        if windows is None:
+            cur = await self.layout()
+            windows = list(cur.windows)
+            if screens:
+                region = self.wall.region_rect(screens)
+                windows = [w for w in windows if region.intersect(w.rect) is not None
+                           and _centre_in(w.rect, region)]
+        try:
+            validate_layout(self.wall, Layout(windows=windows), self.source_ids, self.panel_ids)
+        except LayoutError as exc:
+            raise Invalid("invalid preset", errors=[{"path": e.path, "message": e.message} for e in exc.errors]) from None
+        preset = PresetOut(name=name, screens=screens, windows=windows, updated_by=who, updated_at=_now())
+        await self.redis.hset(keys.WALL_PRESETS, name, preset.model_dump_json())
+        await self._emit("presets", {"presets": [p.model_dump(mode="json") for p in await self.presets()]})
+        return preset
+
+    async def delete_preset(self, name: str) -> None:
+        if not await self.redis.hdel(keys.WALL_PRESETS, name):
+            raise NotFound(f"no preset {name!r}")
+        await self._emit("presets", {"presets": [p.model_dump(mode="json") for p in await self.presets()]})
+
+    async def _preset(self, name: str) -> Preset:
+        raw = await self.redis.hget(keys.WALL_PRESETS, name)
+        if raw is None:
+            raise NotFound(f"no preset {name!r}")
+        p = PresetOut.model_validate_json(raw)
+        return Preset(name=p.name, windows=p.windows, screens=p.screens)
+
+    async def apply_preset(self, name: str, version: int, who: str) -> LayoutState:
+        preset = await self._preset(name)
+        cur = await self._current(version)
+        layout = apply_preset(self.wall, Layout(windows=cur.windows, scene=cur.scene), preset)
+        return await self.write(version, layout, who, f"preset {name}")
+
+    # -- scenes ----------------------------------------------------------------------
+    async def scenes(self) -> list[SceneOut]:
+        raw = await self.redis.hgetall(keys.WALL_SCENES)
+        return sorted((SceneOut.model_validate_json(v) for v in raw.values()), key=lambda s: s.name.lower())
+
+    async def save_scene(self, name: str, presets: list[str], who: str) -> SceneOut:
+        known = set(await self.redis.hkeys(keys.WALL_PRESETS))
+        bad = [{"path": f"presets[{i}]", "message": f"unknown preset {p!r}"} for i, p in enumerate(presets) if p not in known]
+        if bad:
+            raise Invalid("unknown preset", errors=bad)
+        scene = SceneOut(name=name, presets=presets, updated_by=who, updated_at=_now())
+        await self.redis.hset(keys.WALL_SCENES, name, scene.model_dump_json())
+        await self._emit("scenes", {"scenes": [s.model_dump(mode="json") for s in await self.scenes()]})
+        return scene
+
+    async def delete_scene(self, name: str) -> None:
+        if not await self.redis.hdel(keys.WALL_SCENES, name):
+            raise NotFound(f"no scene {name!r}")
+        await self._emit("scenes", {"scenes": [s.model_dump(mode="json") for s in await self.scenes()]})
+
+    async def apply_scene(self, name: str, version: int, who: str) -> LayoutState:
+        raw = await self.redis.hget(keys.WALL_SCENES, name)
+        if raw is None:
+            raise NotFound(f"no scene {name!r}")
+        scene = SceneOut.model_validate_json(raw)
+        presets = {}
+        for i, pname in enumerate(scene.presets):
+            try:
+                presets[pname] = await self._preset(pname)
+            except NotFound:
+                raise Invalid("scene names a deleted preset",
+                              errors=[{"path": f"presets[{i}]", "message": f"preset {pname!r} no longer exists"}]) from None
+        cur = await self._current(version)
+        layout = apply_scene(self.wall, Layout(windows=cur.windows), Scene(name=scene.name, presets=scene.presets), presets)
+        return await self.write(version, layout, who, f"scene {name}")
+
+
+def _new_id(kind: str, used: set[str]) -> str:
+    while True:
+        wid = f"{kind}-{secrets.token_hex(3)}"
+        if wid not in used:
+            return wid
+
+
+def _centre_in(rect: Rect, region: Rect) -> bool:
+    cx, cy = rect.x + rect.w / 2, rect.y + rect.h / 2
+    return region.x <= cx < region.x + region.w and region.y <= cy < region.y + region.h

@@ -1,0 +1,171 @@
+"""Shared fixtures: a real redis-server per test session, the app in-process, and `hall` as a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis as sync_redis
+
+from backend.config import DEFAULT_CONFIG, HallConfig, load_config
+from backend.redis_server import EmbeddedRedis
+
+ROOT = Path(__file__).resolve().parent.parent
+HALL = str(Path(sys.executable).parent / "hall")
+DEMO_PASSWORDS = {u.name: u.password for u in load_config(DEFAULT_CONFIG).users}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory):
+    """One real redis-server (the same embedded start-up the hall uses) for the session."""
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: EmbeddedRedis) -> str:
+    """The session's Redis, emptied before each test."""
+    client = sync_redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def demo_config() -> HallConfig:
+    return load_config(DEFAULT_CONFIG)
+
+
+@pytest.fixture
+async def client(redis_url: str, demo_config: HallConfig):
+    """An aiohttp test client on the real application (real Redis), demo users bootstrapped."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from backend.app import create_app
+
+    app = create_app(demo_config, redis_url)
+    async with TestClient(TestServer(app)) as c:
+        yield c
+
+
+async def login(client, name: str) -> dict[str, str]:
+    """Authorization header of a fresh token for a demo user."""
+    resp = await client.post("/api/auth/login", json={"username": name, "password": DEMO_PASSWORDS[name]})
+    assert resp.status == 200, await resp.text()
+    return {"Authorization": f"Bearer {(await resp.json())['token']}"}
+
+
+class HallProcess:
+    """`hall serve` as a real process on the demo configuration and a given Redis."""
+
+    def __init__(self, redis_url: str | None, data_dir: Path, config: Path = DEFAULT_CONFIG,
+                 cmd: str = "serve", port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.users = dict(DEMO_PASSWORDS)
+        env = dict(os.environ)
+        env.pop("REDIS_URL", None)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        self.log = open(data_dir / f"hall-{self.port}.log", "w+")
+        self.proc = subprocess.Popen(
+            [HALL, cmd, "--config", str(config), "--port", str(self.port), "--data-dir", str(data_dir)],
+            stdout=subprocess.PIPE, stderr=self.log, text=True, env=env, cwd=ROOT)
+        self.banner = self._wait_banner()
+
+    def _wait_banner(self, timeout: float = 30) -> str:
+        lines: list[str] = []
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                if self.proc.poll() is not None:
+                    self.log.seek(0)
+                    raise RuntimeError(f"hall exited {self.proc.returncode}: {''.join(lines)}\n{self.log.read()[-3000:]}")
+                continue
+            lines.append(line)
+            if line.startswith("listening on"):
+                return "".join(lines)
+        raise TimeoutError("hall did not start: " + "".join(lines))
+
+    def request(self, method: str, path: str, body: object = None, token: str | None = None) -> tuple[int, dict]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                raw = resp.read()
+                return resp.status, (json.loads(raw) if raw else {})
+        except urllib.error.HTTPError as err:
+            raw = err.read()
+            return err.code, (json.loads(raw) if raw else {})
+
+    def token(self, name: str) -> str:
+        status, body = self.request("POST", "/api/auth/login", {"username": name, "password": self.users[name]})
+        assert status == 200, body
+        return body["token"]
+
+    def screen_url(self, screen_id: str) -> str:
+        m = re.search(rf"^\s+{re.escape(screen_id)}\s.*?(http\S+)$", self.banner, re.M)
+        assert m, f"no URL for screen {screen_id} in the banner"
+        return m.group(1)
+
+    def wall(self) -> dict:
+        status, body = self.request("GET", "/api/wall", token=self.token("admin"))
+        assert status == 200, body
+        return body
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 15) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.log.close()
+        return self.proc.returncode
+
+
+@pytest.fixture(scope="session")
+def hall(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory):
+    """A running `hall serve` on the demo district (session-wide, for end-to-end tests)."""
+    client = sync_redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    proc = HallProcess(redis_server.url, tmp_path_factory.mktemp("hall"))
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def fresh_wall(hall: HallProcess) -> HallProcess:
+    """The session's hall with an empty wall (layout reset through the API)."""
+    admin = hall.token("admin")
+    version = hall.wall()["layout"]["version"]
+    status, body = hall.request("PUT", "/api/wall/layout", {"version": version, "windows": []}, token=admin)
+    assert status == 200, body
+    return hall
