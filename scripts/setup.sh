@@ -32,13 +32,19 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 # -- Python ---------------------------------------------------------------------
-python3 - <<'PY' || { say "Python 3.11 or newer is needed (python3 is $(python3 --version 2>&1))"; exit 1; }
-import sys
-sys.exit(0 if sys.version_info >= (3, 11) else 1)
-PY
+# Prefer Python 3.12+ (PyAV 19, which fixes a scaler leak, needs it); 3.11 works with PyAV 18.
+pick_python() {
+  for c in python3.13 python3.12 "$HOME"/.pyenv/versions/3.13*/bin/python3.13 "$HOME"/.pyenv/versions/3.12*/bin/python3.12 python3; do
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys, ensurepip; sys.exit(0 if sys.version_info >= (3, 11) else 1)' >/dev/null 2>&1; then
+      command -v "$c"; return 0
+    fi
+  done
+  return 1
+}
 if [ ! -x .venv/bin/python ]; then
-  say "creating the virtual environment .venv"
-  python3 -m venv .venv
+  py=$(pick_python) || { say "Python 3.11 or newer is needed (python3 is $(python3 --version 2>&1))"; exit 1; }
+  say "creating the virtual environment .venv with $py ($("$py" --version 2>&1))"
+  "$py" -m venv .venv
 fi
 extra=""
 [ "$profile" = test ] && extra="[test]"

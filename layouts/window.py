@@ -1,0 +1,95 @@
+"""Windows on the wall canvas (video, event panel, clock, text) and the Layout that holds them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from layouts.geometry import Rect
+
+WindowKind = Literal["video", "panel", "clock", "text"]
+
+WINDOW_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+class Window(BaseModel):
+    """One window: what it shows (source, panel, clock or text) and where on the canvas (pixels)."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=WINDOW_ID_PATTERN)
+    kind: WindowKind
+    rect: Rect
+    z: int = 0
+    source: str | None = None
+    panel: str | None = None
+    text: str | None = Field(default=None, max_length=500)
+    label: bool = True
+    title: str | None = Field(default=None, max_length=200)
+
+
+class Layout(BaseModel):
+    """What the wall shows: windows (later in the list is on top at equal z) and the scene, if any."""
+
+    windows: list[Window] = []
+    scene: str | None = None
+
+    def window(self, id: str) -> Window:
+        """The window with this id (KeyError if there is none)."""
+        for w in self.windows:
+            if w.id == id:
+                return w
+        raise KeyError(f"unknown window {id!r}")
+
+    def with_window(self, window: Window) -> Layout:
+        """A copy with window added on the end, or replacing the window with the same id in place."""
+        windows = list(self.windows)
+        for i, w in enumerate(windows):
+            if w.id == window.id:
+                windows[i] = window
+                break
+        else:
+            windows.append(window)
+        return self.model_copy(update={"windows": windows})
+
+    def without(self, id: str) -> Layout:
+        """A copy without the window with this id (KeyError if there is none)."""
+        windows = [w for w in self.windows if w.id != id]
+        if len(windows) == len(self.windows):
+            raise KeyError(f"unknown window {id!r}")
+        return self.model_copy(update={"windows": windows})
+
+    def top_z(self) -> int:
+        """The highest z in use (0 for an empty layout)."""
+        return max((w.z for w in self.windows), default=0)
+
+    def stacked_on_top(self, windows: Iterable[Window]) -> Layout:
+        """A copy with windows added above every current one, keeping their relative z.
+
+        A new window whose id is already used gets a ``-2``, ``-3``... suffix so ids stay unique.
+        """
+        new = list(windows)
+        if not new:
+            return self.model_copy()
+        offset = 0
+        if self.windows:
+            offset = max(0, self.top_z() + 1 - min(w.z for w in new))
+        used = {w.id for w in self.windows}
+        placed: list[Window] = []
+        for w in new:
+            wid = _unique_id(w.id, used)
+            used.add(wid)
+            placed.append(w.model_copy(update={"id": wid, "z": w.z + offset}))
+        return self.model_copy(update={"windows": [*self.windows, *placed]})
+
+
+def _unique_id(wid: str, used: set[str]) -> str:
+    if wid not in used:
+        return wid
+    n = 2
+    while True:
+        suffix = f"-{n}"
+        candidate = wid[: 64 - len(suffix)] + suffix
+        if candidate not in used:
+            return candidate
+        n += 1

@@ -1,0 +1,60 @@
+import pytest
+from pydantic import ValidationError
+
+from layouts import Layout, Rect, Window
+
+
+def win(id: str, z: int = 0) -> Window:
+    return Window(id=id, kind="video", rect=Rect(0, 0, 10, 10), source="cam", z=z)
+
+
+def test_window_ids_allow_only_safe_characters():
+    Window(id="cam.1:north_gate-2", kind="clock", rect=Rect(0, 0, 1, 1))
+    for bad in ("", "a b", "x/y", "x" * 65):
+        with pytest.raises(ValidationError):
+            Window(id=bad, kind="clock", rect=Rect(0, 0, 1, 1))
+
+
+def test_text_windows_hold_at_most_500_characters():
+    Window(id="t", kind="text", rect=Rect(0, 0, 1, 1), text="x" * 500)
+    with pytest.raises(ValidationError):
+        Window(id="t", kind="text", rect=Rect(0, 0, 1, 1), text="x" * 501)
+
+
+def test_window_defaults_show_a_label_at_z_zero():
+    w = Window(id="c", kind="clock", rect=Rect(0, 0, 1, 1))
+    assert (w.z, w.label, w.source, w.panel, w.title) == (0, True, None, None, None)
+
+
+def test_with_window_adds_or_replaces_by_id_in_place():
+    layout = Layout(windows=[win("a"), win("b")])
+    moved = win("a", z=5)
+    assert [w.id for w in layout.with_window(moved).windows] == ["a", "b"]
+    assert layout.with_window(moved).window("a").z == 5
+    assert [w.id for w in layout.with_window(win("c")).windows] == ["a", "b", "c"]
+    assert layout.window("a").z == 0  # the original is untouched
+
+
+def test_without_removes_and_unknown_ids_raise():
+    layout = Layout(windows=[win("a"), win("b")])
+    assert [w.id for w in layout.without("a").windows] == ["b"]
+    with pytest.raises(KeyError):
+        layout.without("zzz")
+    with pytest.raises(KeyError):
+        layout.window("zzz")
+
+
+def test_top_z_of_empty_and_stacked_layouts():
+    assert Layout().top_z() == 0
+    assert Layout(windows=[win("a", 3), win("b", -1)]).top_z() == 3
+
+
+def test_stacked_on_top_lifts_new_windows_and_keeps_ids_unique():
+    layout = Layout(windows=[win("a", 3)])
+    out = layout.stacked_on_top([win("a", 0), win("b", 1)])
+    assert [(w.id, w.z) for w in out.windows] == [("a", 3), ("a-2", 4), ("b", 5)]
+
+
+def test_layout_schema_is_available_for_openapi():
+    schema = Layout.model_json_schema()
+    assert "Window" in schema["$defs"] and "Rect" in schema["$defs"]
