@@ -49,6 +49,8 @@ def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool
         asyncio.run(_serve(cfg, url, host, port, data_dir, demo, embedded is not None))
     except KeyboardInterrupt:
         pass
+    except SystemExit as exc:
+        return int(exc.code or 0)
     finally:
         if embedded is not None:
             embedded.stop()
@@ -64,7 +66,13 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, shutdown_timeout=3)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        print(f"cannot listen on {host}:{port}: {exc.strerror} (server.host / server.port, or --host / --port)",
+              file=sys.stderr)
+        raise SystemExit(1) from None
     bound = runner.addresses[0][1] if runner.addresses else port
     base = cfg.server.public_url or f"http://{host}:{bound}"
     stop = asyncio.Event()
