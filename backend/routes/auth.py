@@ -24,5 +24,4 @@ async def me(request: web.Request, ident: Identity) -> dict:
 
 @api.route("POST", "/api/auth/logout", summary="Revoke the bearer token", roles=ANY_USER, status=204, tag="auth")
 async def logout(request: web.Request, ident: Identity) -> None:
-    await request.app["users"].redis.delete(f"hall:token:{ident.token_hash}")
-    return None
+    await request.app["users"].revoke_hash(ident.token_hash)

@@ -1,0 +1,141 @@
+// The source and panel lists: grouped, filterable, multi-select, and dragged onto the wall by pointer.
+
+import { state, update } from "./store.js";
+import { actions } from "./actions.js";
+import { nearestScreen } from "./geometry.js";
+import { notify } from "./notice.js";
+
+const DRAG_THRESHOLD_PX = 4;
+
+export class Library {
+  constructor({ sourceList, panelList, filter, wallView }) {
+    this.sourceList = sourceList;
+    this.panelList = panelList;
+    this.filter = filter;
+    this.wallView = wallView;
+    this.drag = null;
+    filter.addEventListener("input", () => this.render());
+    for (const list of [sourceList, panelList]) {
+      list.addEventListener("pointerdown", (e) => this.onPointerDown(e));
+    }
+    window.addEventListener("pointermove", (e) => this.onPointerMove(e));
+    window.addEventListener("pointerup", (e) => this.onPointerUp(e));
+    window.addEventListener("pointercancel", () => this.endDrag());
+  }
+
+  render() {
+    const q = this.filter.value.trim().toLowerCase();
+    const groups = new Map();
+    for (const s of state.sources) {
+      const hay = `${s.name} ${s.id} ${s.group ?? ""} ${s.kind}`.toLowerCase();
+      if (q && !hay.includes(q)) continue;
+      const g = s.group || "Other";
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g).push(s);
+    }
+    const onWall = new Set((state.layout?.windows || []).map((w) => w.source).filter(Boolean));
+    const frag = document.createDocumentFragment();
+    for (const [group, items] of groups) {
+      const h = document.createElement("div");
+      h.className = "lib-group";
+      h.textContent = `${group} · ${items.length}`;
+      frag.append(h);
+      for (const s of items) {
+        const el = this.item("source", s.id, s.name, s.kind);
+        if (state.selectedSources.includes(s.id)) el.classList.add("selected");
+        if (onWall.has(s.id)) el.classList.add("on-wall");
+        el.setAttribute("aria-selected", String(state.selectedSources.includes(s.id)));
+        frag.append(el);
+      }
+    }
+    if (!groups.size) {
+      const empty = document.createElement("div");
+      empty.className = "lib-empty";
+      empty.textContent = q ? "No source matches the filter." : "No sources configured.";
+      frag.append(empty);
+    }
+    this.sourceList.replaceChildren(frag);
+
+    this.panelList.replaceChildren(...state.panels.map((p) => this.item("panel", p.id, p.name, "panel")));
+  }
+
+  item(type, id, name, kind) {
+    const el = document.createElement("div");
+    el.className = `lib-item lib-${type}`;
+    el.dataset.testid = `${type}-${id}`;
+    el.dataset.type = type;
+    el.dataset.id = id;
+    const dot = document.createElement("span");
+    dot.className = `lib-dot kind-${kind}`;
+    const label = document.createElement("span");
+    label.className = "lib-name";
+    label.textContent = name;
+    const tag = document.createElement("span");
+    tag.className = "lib-tag";
+    tag.textContent = kind;
+    el.append(dot, label, tag);
+    return el;
+  }
+
+  onPointerDown(e) {
+    const el = e.target.closest(".lib-item");
+    if (!el || e.button !== 0) return;
+    e.preventDefault();  // no text selection while dragging
+    this.drag = { type: el.dataset.type, id: el.dataset.id, name: el.querySelector(".lib-name").textContent,
+                  startX: e.clientX, startY: e.clientY, active: false, ghost: null };
+  }
+
+  onPointerMove(e) {
+    const d = this.drag;
+    if (!d) return;
+    if (!d.active) {
+      if (Math.hypot(e.clientX - d.startX, e.clientY - d.startY) < DRAG_THRESHOLD_PX) return;
+      d.active = true;
+      d.ghost = document.createElement("div");
+      d.ghost.className = `drag-ghost ghost-${d.type}`;
+      d.ghost.textContent = d.name;
+      document.body.append(d.ghost);
+      document.body.classList.add("dragging-item");
+    }
+    d.ghost.style.transform = `translate(${e.clientX + 12}px, ${e.clientY + 8}px)`;
+    this.wallView.showDropTarget(this.screenUnder(e.clientX, e.clientY));
+  }
+
+  screenUnder(clientX, clientY) {
+    const p = this.wallView.canvasPointAt(clientX, clientY);
+    if (!p) return null;
+    // A drop in a bezel seam or the gap between blocks goes to the nearest screen close by.
+    return nearestScreen(state.wall, p.x, p.y, 40 / this.wallView.scale);
+  }
+
+  async onPointerUp(e) {
+    const d = this.drag;
+    if (!d) return;
+    const screen = d.active ? this.screenUnder(e.clientX, e.clientY) : null;
+    this.endDrag();
+    if (!d.active) {
+      if (d.type === "source") this.toggleSource(d.id);
+      return;
+    }
+    if (!screen) return;
+    const window = d.type === "source"
+      ? { kind: "video", source: d.id, rect: { ...screen.canvas } }
+      : { kind: "panel", panel: d.id, rect: { ...screen.canvas } };
+    const res = await actions.addWindow(window);
+    if (res) notify(`${d.name} is on ${screen.name || screen.id}.`, { kind: "ok", timeout: 2500 });
+  }
+
+  /** Click toggles a source in the selection that quick split uses (in click order). */
+  toggleSource(id) {
+    const sel = state.selectedSources;
+    update({ selectedSources: sel.includes(id) ? sel.filter((x) => x !== id) : [...sel, id] });
+  }
+
+  endDrag() {
+    const d = this.drag;
+    this.drag = null;
+    if (d?.ghost) d.ghost.remove();
+    document.body.classList.remove("dragging-item");
+    this.wallView.showDropTarget(null);
+  }
+}

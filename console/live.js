@@ -1,0 +1,33 @@
+// The /console Socket.IO connection: layout, presets and scenes pushed by the server.
+
+import { update, setLayout } from "./store.js";
+import { api } from "./api.js";
+
+/** Connect with the session token; returns a function that disconnects. */
+export function connectLive(token, { onUnauthorized }) {
+  // `io` is the global from /vendor/socket.io.min.js (socket.io-client, served locally).
+  const socket = window.io("/console", { auth: { token } });
+
+  let fresh = true;  // the first layout after a (re)connect is taken even if its version went down
+  socket.on("connect", () => { fresh = true; update({ connection: "connected" }); });
+  socket.on("disconnect", () => update({ connection: "disconnected" }));
+  socket.io.on("reconnect_attempt", () => update({ connection: "reconnecting" }));
+  socket.on("connect_error", async () => {
+    update({ connection: "disconnected" });
+    if (socket.active) return;  // a network failure: the client retries by itself
+    // The server refused us: the token may have expired.
+    try {
+      await api.me();
+      setTimeout(() => socket.connect(), 3000);
+    } catch (e) {
+      if (e.status === 401) onUnauthorized("Your session has ended; please log in again.");
+      else setTimeout(() => socket.connect(), 3000);
+    }
+  });
+
+  socket.on("layout", (layout) => { setLayout(layout, { force: fresh }); fresh = false; });
+  socket.on("presets", (msg) => update({ presets: msg.presets || [] }));
+  socket.on("scenes", (msg) => update({ scenes: msg.scenes || [] }));
+
+  return () => socket.disconnect();
+}

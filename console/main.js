@@ -1,0 +1,162 @@
+// Console entry point: login, loading the wall, wiring the views to the shared state.
+
+import { api, session, ApiError } from "./api.js";
+import { state, update, subscribe, setLayout, windowById, windowTitle, screenById } from "./store.js";
+import { actions, reportError, setUnauthorizedHandler } from "./actions.js";
+import { WallView } from "./wall-view.js";
+import { Library } from "./library.js";
+import { SplitPanel } from "./split.js";
+import { PresetPanel } from "./presets.js";
+import { WindowTable } from "./window-table.js";
+import { connectLive } from "./live.js";
+import { clockRect, textRect } from "./geometry.js";
+import { notify } from "./notice.js";
+
+const $ = (sel) => document.querySelector(sel);
+
+let disconnectLive = null;
+let views = null;
+
+// --- login ---------------------------------------------------------------
+
+function showLogin(message) {
+  if (disconnectLive) { disconnectLive(); disconnectLive = null; }
+  session.clear();
+  $("#app").hidden = true;
+  $("#login").hidden = false;
+  const err = $("[data-testid=login-error]");
+  err.hidden = !message;
+  err.textContent = message || "";
+  $("[data-testid=login-username]").focus();
+}
+
+$("#login-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = e.target;
+  const submit = $("[data-testid=login-submit]");
+  const err = $("[data-testid=login-error]");
+  submit.disabled = true;
+  err.hidden = true;
+  try {
+    const res = await api.login(form.username.value.trim(), form.password.value);
+    session.save(res.token, res.user);
+    form.password.value = "";
+    await start();
+  } catch (ex) {
+    err.textContent = ex instanceof ApiError ? ex.message : String(ex);
+    err.hidden = false;
+  } finally {
+    submit.disabled = false;
+  }
+});
+
+$("#logout").addEventListener("click", async () => {
+  try { await api.logout(); } catch { /* the token is dropped either way */ }
+  showLogin();
+});
+
+setUnauthorizedHandler((message) => showLogin(message));
+
+// --- the console ---------------------------------------------------------
+
+function buildViews() {
+  const wallView = new WallView($("#wall"), $("#wall-frame"));
+  const library = new Library({
+    sourceList: $("#source-list"), panelList: $("#panel-list"), filter: $("#source-filter"), wallView,
+  });
+  const split = new SplitPanel($("#split-panel"));
+  const presets = new PresetPanel({
+    presetList: $("#preset-list"), presetName: $("#preset-name"), presetSave: $("#preset-save"),
+    sceneList: $("#scene-list"), sceneName: $("#scene-name"), sceneSave: $("#scene-save"),
+  });
+
+  const table = new WindowTable($("#window-rows"), $("#window-count"));
+
+  subscribe((s, patch) => {
+    if ("wall" in patch || "layout" in patch || "selectedWindow" in patch || "selectedScreens" in patch || "sources" in patch) wallView.render();
+    if ("sources" in patch || "panels" in patch || "selectedSources" in patch || "layout" in patch) library.render();
+    if ("selectedScreens" in patch || "selectedSources" in patch || "layout" in patch) split.render();
+    if ("presets" in patch || "scenes" in patch || "layout" in patch) presets.render();
+    if ("layout" in patch || "selectedWindow" in patch || "wall" in patch) table.render();
+    renderStatus();
+    renderSelection();
+  });
+
+  $("#add-clock").addEventListener("click", () => addOnTarget("clock"));
+  $("#add-text").addEventListener("click", () => addOnTarget("text"));
+  $("#text-input").addEventListener("keydown", (e) => { if (e.key === "Enter") addOnTarget("text"); });
+  $("#bring-front").addEventListener("click", () => state.selectedWindow && actions.bringToFront(state.selectedWindow));
+  $("#delete-window").addEventListener("click", () => state.selectedWindow && actions.deleteWindow(state.selectedWindow));
+  document.addEventListener("keydown", (e) => {
+    if (e.target.closest("input, textarea, select") || $("#app").hidden) return;
+    if ((e.key === "Delete" || e.key === "Backspace") && state.selectedWindow) {
+      e.preventDefault();
+      actions.deleteWindow(state.selectedWindow);
+    } else if (e.key === "Escape") {
+      update({ selectedWindow: null, selectedScreens: [], selectedSources: [] });
+    }
+  });
+  return { wallView, library, split, presets, table };
+}
+
+/** Clock and text windows go on the first targeted screen (or the first screen of the wall). */
+function addOnTarget(kind) {
+  const screen = screenById(state.selectedScreens[0]) || state.wall?.screens[0];
+  if (!screen) return;
+  if (kind === "clock") {
+    actions.addWindow({ kind: "clock", rect: clockRect(screen), title: "Local time" });
+  } else {
+    const text = $("#text-input").value.trim();
+    if (!text) { notify("Type the banner text first.", { kind: "warn" }); $("#text-input").focus(); return; }
+    actions.addWindow({ kind: "text", rect: textRect(screen), text }).then((res) => { if (res) $("#text-input").value = ""; });
+  }
+}
+
+function renderStatus() {
+  const conn = $("[data-testid=conn-status]");
+  conn.dataset.state = state.connection;
+  conn.textContent = state.connection;
+  $("[data-testid=layout-version]").textContent = state.layout ? String(state.layout.version) : "–";
+  const l = state.layout;
+  $("#status-updated").textContent = l?.updated_by
+    ? `by ${l.updated_by}${l.updated_at ? " at " + new Date(l.updated_at).toLocaleTimeString() : ""}`
+    : "";
+  $("#status-user").textContent = state.user?.name || "";
+  $("#status-role").textContent = state.user?.role || "";
+}
+
+function renderSelection() {
+  const w = state.selectedWindow && windowById(state.selectedWindow);
+  $("#selection-label").textContent = w
+    ? `${windowTitle(w)} · ${w.rect.w}×${w.rect.h} at ${w.rect.x},${w.rect.y}`
+    : "No window selected";
+  $("#bring-front").disabled = !w;
+  $("#delete-window").disabled = !w;
+}
+
+async function start() {
+  $("#login").hidden = true;
+  $("#app").hidden = false;
+  if (!views) views = buildViews();
+  update({ user: session.user });
+  try {
+    const data = await api.wall();
+    update({ wall: data.wall, sources: data.sources || [], panels: data.panels || [] });
+    setLayout(data.layout, { force: true });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403) {
+      const u = session.user;
+      showLogin(`${u?.name ?? "This user"} (${u?.role ?? "?"}) may not use the wall console.`);
+    } else {
+      reportError(e, "Loading the wall");
+    }
+    return;
+  }
+  actions.refreshPresets();
+  actions.refreshScenes();
+  if (disconnectLive) disconnectLive();
+  disconnectLive = connectLive(session.token, { onUnauthorized: showLogin });
+}
+
+if (session.token) start();
+else showLogin();

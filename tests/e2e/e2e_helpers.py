@@ -1,0 +1,64 @@
+"""Helpers shared by the end-to-end tests: REST calls, login, pointer drags."""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from playwright.sync_api import Locator, Page
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+CONSOLE_VIEWPORT = {"width": 1400, "height": 900}
+
+
+def api_call(hall, method: str, path: str, body: Any = None, user: str = "admin") -> tuple[int, Any]:
+    """Call the REST API as `user`; returns (status, JSON body or None)."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(hall.url + path, data=data, method=method, headers={
+        "Authorization": f"Bearer {hall.token(user)}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as res:
+            raw = res.read()
+            return res.status, (json.loads(raw) if raw else None)
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        return e.code, (json.loads(raw) if raw else None)
+
+
+def put_layout(hall, windows: list[dict], user: str = "admin") -> dict:
+    """Replace the whole layout (retrying if someone wrote in between); returns the new layout."""
+    for _ in range(5):
+        version = hall.wall()["layout"]["version"]
+        status, body = api_call(hall, "PUT", "/api/wall/layout", {"version": version, "windows": windows}, user)
+        if status == 200:
+            return body["layout"]
+        assert status == 409, body
+    raise AssertionError("could not write the layout")
+
+
+def login(page: Page, username: str, password: str) -> None:
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+
+
+def drag(page: Page, item: Locator, target: Locator, dx: float = 0.5, dy: float = 0.5) -> None:
+    """Press on `item`, move in steps, release over `target` at fraction (dx, dy) of its box."""
+    item.scroll_into_view_if_needed()
+    a, b = item.bounding_box(), target.bounding_box()
+    assert a and b
+    x0, y0 = a["x"] + min(30, a["width"] / 2), a["y"] + a["height"] / 2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 10, y0 + 10, steps=3)
+    page.mouse.move(b["x"] + b["width"] * dx, b["y"] + b["height"] * dy, steps=12)
+    page.mouse.up()
+
+
+def windows_on_wall(page: Page) -> Locator:
+    return page.get_by_test_id("wall").locator("[data-testid^='window-']")
