@@ -181,7 +181,9 @@ class Users:
         return Identity(name, data["role"], data.get("screen") or None, th)
 
     async def revoke(self, token: str) -> None:
-        th = hash_token(token)
+        await self.revoke_hash(hash_token(token))
+
+    async def revoke_hash(self, th: str) -> None:
         data = await self.redis.hgetall(keys.token(th))
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(keys.token(th))

@@ -32,9 +32,9 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 # -- Python ---------------------------------------------------------------------
-# Prefer Python 3.12+ (PyAV 19, which fixes a scaler leak, needs it); 3.11 works with PyAV 18.
+# Prefer Python 3.12 (then 3.13) (PyAV 19, which fixes a scaler leak, needs it); 3.11 works with PyAV 18.
 pick_python() {
-  for c in python3.13 python3.12 "$HOME"/.pyenv/versions/3.13*/bin/python3.13 "$HOME"/.pyenv/versions/3.12*/bin/python3.12 python3; do
+  for c in python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3.12 python3.13 "$HOME"/.pyenv/versions/3.13*/bin/python3.13 python3; do
     if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys, ensurepip; sys.exit(0 if sys.version_info >= (3, 11) else 1)' >/dev/null 2>&1; then
       command -v "$c"; return 0
     fi

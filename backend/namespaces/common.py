@@ -29,7 +29,12 @@ async def current(sio: socketio.AsyncServer, users: Users, sid: str, namespace: 
     token = session.get("token")
     fresh = await users.resolve(token) if token else None
     if ident is None or fresh is None:
-        await sio.disconnect(sid, namespace=namespace)
+        # End the connection only after this answer went out: disconnecting first drops the ack.
+        async def end() -> None:
+            await sio.sleep(0.2)
+            await sio.disconnect(sid, namespace=namespace)
+
+        sio.start_background_task(end)
         return {"ok": False, "status": 401, "error": "unauthorized", "message": "your session has ended; log in again"}
     if fresh.role not in roles:
         return {"ok": False, "status": 403, "error": "forbidden",
