@@ -63,11 +63,11 @@ class Users:
             raise Invalid("unknown role", errors=[{"path": "role", "message": f"must be one of {', '.join(ROLES)}"}])
         if len(password) < 8:
             raise Invalid("password too short", errors=[{"path": "password", "message": "at least 8 characters"}])
+        if not replace and await self.redis.exists(keys.user(name)):
+            return False
         pw_hash = await asyncio.to_thread(_hasher.hash, password)
         mapping = {"name": name, "role": role, "password_hash": pw_hash,
                    "display_name": display_name or name, "created_at": _now_iso()}
-        if not replace and await self.redis.exists(keys.user(name)):
-            return False
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(keys.user(name), mapping=mapping)
             pipe.sadd(keys.USERS, name)

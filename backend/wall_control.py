@@ -110,11 +110,7 @@ class WallControl:
         ok, current = await self._cas(keys=[keys.WALL_LAYOUT, keys.WALL_CHANGES],
                                       args=[version, body, who, action])
         if not ok:
-            latest = await self.layout()
-            raise Conflict(
-                f"the wall was changed by {latest.updated_by or 'someone'} (version {current}); "
-                f"your change (made on version {version}) was not applied",
-                current_version=int(current), layout=latest.model_dump(mode="json"))
+            raise _conflict(await self.layout(), version)
         state.version = int(current)
         log.info("wall changed", extra={"version": state.version, "by": who, "action": action})
         await self._emit("layout", state.model_dump(mode="json"))
@@ -124,10 +120,7 @@ class WallControl:
         """The current layout, if the caller saw it; else 409 straight away."""
         cur = await self.layout()
         if cur.version != version:
-            raise Conflict(
-                f"the wall was changed by {cur.updated_by or 'someone'} (version {cur.version}); "
-                f"your change (made on version {version}) was not applied",
-                current_version=cur.version, layout=cur.model_dump(mode="json"))
+            raise _conflict(cur, version)
         return cur
 
     async def _emit(self, event: str, data: dict) -> None:
@@ -180,7 +173,7 @@ class WallControl:
         for i, s in enumerate(body.sources):
             if s not in self.source_ids:
                 raise Invalid("unknown source", errors=[{"path": f"sources[{i}]", "message": f"unknown source {s!r}"}])
-        if body.screens is None and body.rect is None:
+        if not body.screens and body.rect is None:  # an empty list is no region either (not a 500)
             raise Invalid("no region", errors=[{"path": "screens", "message": "give screens or rect"}])
         if body.screens is not None:
             for i, sid in enumerate(body.screens):
@@ -283,6 +276,13 @@ class WallControl:
         cur = await self._current(version)
         layout = apply_scene(self.wall, Layout(windows=cur.windows), Scene(name=scene.name, presets=scene.presets), presets)
         return await self.write(version, layout, who, f"scene {name}")
+
+
+def _conflict(latest: LayoutState, version: int) -> Conflict:
+    return Conflict(
+        f"the wall was changed by {latest.updated_by or 'someone'} (version {latest.version}); "
+        f"your change (made on version {version}) was not applied",
+        current_version=latest.version, layout=latest.model_dump(mode="json"))
 
 
 def _new_id(kind: str, used: set[str]) -> str:

@@ -17,7 +17,7 @@ class Rect(BaseModel):
     helpers below assume it. ``Rect(0, 0, 10, 10)`` and ``Rect(x=0, y=0, w=10, h=10)`` both work.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     x: int
     y: int

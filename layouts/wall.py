@@ -20,6 +20,8 @@ ScreenKind = Literal["led", "lcd"]
 class ScreenSpec(BaseModel):
     """One free-standing screen as configured: active area and its place on the wall in mm."""
 
+    model_config = ConfigDict(extra="forbid")
+
     id: str
     kind: ScreenKind
     resolution: tuple[int, int]
@@ -36,6 +38,8 @@ class SpliceBlock(BaseModel):
     ``panel_size_mm + 2 * bezel_mm`` apart.
     """
 
+    model_config = ConfigDict(extra="forbid")
+
     id: str
     kind: ScreenKind
     rows: int
@@ -49,6 +53,8 @@ class SpliceBlock(BaseModel):
 
 class WallSpec(BaseModel):
     """The configured wall: free screens plus splice blocks, all in one plane (mm)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str = "wall"
     px_per_mm: float | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from layouts.geometry import Rect
 
@@ -16,6 +16,8 @@ WINDOW_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 class Window(BaseModel):
     """One window: what it shows (source, panel, clock or text) and where on the canvas (pixels)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, never silently dropped
 
     id: str = Field(min_length=1, max_length=64, pattern=WINDOW_ID_PATTERN)
     kind: WindowKind

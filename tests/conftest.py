@@ -91,7 +91,7 @@ class HallProcess:
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=env, cwd=ROOT)
         self.banner = self._wait_banner()
 
-    def _wait_banner(self, timeout: float = 30) -> str:
+    def _wait_banner(self, timeout: float = 90) -> str:
         lines: list[str] = []
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
@@ -151,14 +151,15 @@ class HallProcess:
 
 
 @pytest.fixture(scope="session")
-def hall(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory):
-    """A running `hall serve` on the demo district (session-wide, for end-to-end tests)."""
-    client = sync_redis.Redis.from_url(redis_server.url)
-    client.flushall()
-    client.close()
-    proc = HallProcess(redis_server.url, tmp_path_factory.mktemp("hall"))
+def hall(tmp_path_factory: pytest.TempPathFactory):
+    """A running `hall serve` on the demo district with a Redis of its own (session-wide, for
+    end-to-end tests; other tests empty the shared `redis_server` between them)."""
+    server = EmbeddedRedis(tmp_path_factory.mktemp("hall-redis"))
+    server.start()
+    proc = HallProcess(server.url, tmp_path_factory.mktemp("hall"))
     yield proc
     proc.stop()
+    server.stop()
 
 
 @pytest.fixture
@@ -169,3 +170,71 @@ def fresh_wall(hall: HallProcess) -> HallProcess:
     status, body = hall.request("PUT", "/api/wall/layout", {"version": version, "windows": []}, token=admin)
     assert status == 200, body
     return hall
+
+
+# -- helpers for the backend API tests (tests/test_backend_api_*.py) ------------------------
+def token_of(headers: dict[str, str]) -> str:
+    """The bare bearer token inside an Authorization header made by `login`."""
+    return headers["Authorization"].split(" ", 1)[1]
+
+
+async def connect_socket(client, namespace: str, token: str | None, events: tuple[str, ...] = ()):
+    """A python-socketio client connected to the test server's namespace; received events go into `.received`.
+
+    Raises socketio.exceptions.ConnectionError when the server refuses the connection.
+    """
+    import socketio
+
+    sio = socketio.AsyncClient(reconnection=False)
+    sio.received = {e: [] for e in events}  # type: ignore[attr-defined]
+    for event in events:
+        sio.on(event, (lambda e: lambda data: sio.received[e].append(data))(event), namespace=namespace)
+    auth = {"token": token} if token is not None else None
+    try:
+        await sio.connect(str(client.make_url("")), namespaces=[namespace], auth=auth,
+                          transports=["websocket"], wait_timeout=10)
+    except BaseException:
+        await sio.disconnect()
+        raise
+    return sio
+
+
+async def wait_until(predicate, timeout: float = 5.0, what: str = "condition") -> None:
+    """Wait up to a few seconds for predicate() to be true (broadcasts arrive asynchronously)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+_DEMO_USER_HASHES: dict[str, dict[str, str]] = {}
+
+
+@pytest.fixture
+async def api_client(redis_url: str, demo_config: HallConfig):
+    """Like `client`, but the demo users' records (made once by the real bootstrap) are copied into the
+    emptied Redis instead of being hashed again with Argon2 for every test."""
+    import redis.asyncio as aioredis
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from backend import keys
+    from backend.app import create_app
+    from backend.auth import Users
+
+    r = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        if not _DEMO_USER_HASHES:
+            await Users(r, demo_config.auth).bootstrap(demo_config.users, dict(os.environ))
+            for name in await r.smembers(keys.USERS):
+                _DEMO_USER_HASHES[name] = await r.hgetall(keys.user(name))
+        else:
+            for name, record in _DEMO_USER_HASHES.items():
+                await r.hset(keys.user(name), mapping=record)
+                await r.sadd(keys.USERS, name)
+    finally:
+        await r.aclose()
+    app = create_app(demo_config, redis_url, bootstrap_users=False)
+    async with TestClient(TestServer(app)) as c:
+        yield c

@@ -19,7 +19,7 @@ NO_CACHE = {"Cache-Control": "no-cache"}
 
 
 @api.route("GET", "/wall/screens/{id}", summary="Kiosk page of one screen (needs that screen's token in ?token=)",
-           roles=None, tag="pages")
+           roles=None, tag="pages", errors=(401, 403, 404))
 async def screen_page(request: web.Request, ident: Identity | None) -> web.StreamResponse:
     sid = request.match_info["id"]
     try:

@@ -6,12 +6,12 @@ from typing import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from e2e_helpers import CHROMIUM, CHROMIUM_ARGS, CONSOLE_VIEWPORT, login
+from tests.e2e.e2e_helpers import CHROMIUM, CHROMIUM_ARGS, CONSOLE_VIEWPORT, login
 
 expect.set_options(timeout=10_000)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e_helpers import api_call, drag, login, put_layout, windows_on_wall
+from tests.e2e.e2e_helpers import api_call, drag, login, put_layout, windows_on_wall
 
 pytestmark = pytest.mark.e2e
 
