@@ -47,6 +47,9 @@ class Operation:
     tag: str = "wall"
     errors: tuple[int, ...] = ()
     path_params: list[str] = field(default_factory=list)
+    content: str | None = None  # a non-JSON request body of this media type, passed as text
+    produces: str | None = None  # a non-JSON response of this media type (the handler builds it)
+    response_headers: tuple[str, ...] = ()
 
 
 def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
@@ -86,20 +89,34 @@ class Api:
         self.title = title
         self.version = version
         self.operations: list[Operation] = []
+        self.app_hooks: list[Callable[[web.Application], None]] = []
 
     def route(self, method: str, path: str, *, summary: str, roles: frozenset[str] | None,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, status: int = 200, tag: str = "wall",
-              errors: tuple[int, ...] = ()) -> Callable[[Handler], Handler]:
+              errors: tuple[int, ...] = (), content: str | None = None, produces: str | None = None,
+              response_headers: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+        """`content`: the body is text of that media type (e.g. application/sdp), passed as `body: str`."""
+        if body is not None and content is not None:
+            raise ValueError("a route takes a JSON body model or a text body of one media type, not both")
+
         def deco(fn: Handler) -> Handler:
             self.operations.append(Operation(method.upper(), path, fn, summary, roles, body, query, response,
-                                             status, tag, errors, re.findall(r"{(\w+)}", path)))
+                                             status, tag, errors, re.findall(r"{(\w+)}", path), content,
+                                             produces, response_headers))
             return fn
         return deco
+
+    def on_setup(self, fn: Callable[[web.Application], None]) -> Callable[[web.Application], None]:
+        """Run `fn(app)` when the routes are set up (before start): for a route module's own state."""
+        self.app_hooks.append(fn)
+        return fn
 
     def setup(self, app: web.Application) -> None:
         for op in self.operations:
             app.router.add_route(op.method, op.path, self._wrap(op))
+        for hook in self.app_hooks:
+            hook(app)
         app.router.add_get("/api/openapi.json", self._openapi_handler)
 
     async def _openapi_handler(self, request: web.Request) -> web.Response:
@@ -113,6 +130,8 @@ class Api:
             kwargs: dict[str, Any] = {}
             if op.body is not None:
                 kwargs["body"] = await _read_body(request, op.body)
+            elif op.content is not None:
+                kwargs["body"] = await _read_text(request, op.content)
             if op.query is not None:
                 try:
                     kwargs["query"] = op.query.model_validate(dict(request.query))
@@ -150,16 +169,24 @@ class Api:
             if op.body is not None:
                 item["requestBody"] = {"required": True, "content": {"application/json": {
                     "schema": {"$ref": f"#/components/schemas/{_register(op.body, components)}"}}}}
+            elif op.content is not None:
+                item["requestBody"] = {"required": True, "content": {op.content: {"schema": {"type": "string"}}}}
             ok: dict[str, Any] = {"description": "success"}
             if op.response is not None:
                 ok["content"] = {"application/json": {
                     "schema": {"$ref": f"#/components/schemas/{_register(op.response, components)}"}}}
+            elif op.produces is not None:
+                ok["content"] = {op.produces: {"schema": {"type": "string"}}}
+            if op.response_headers:
+                ok["headers"] = {h: {"schema": {"type": "string"}} for h in op.response_headers}
             item["responses"][str(op.status)] = ok
             codes = set(op.errors)
             if op.roles is not None:
                 codes |= {401, 403}
             if op.body is not None or op.query is not None:
                 codes |= {400, 422}
+            if op.content is not None:
+                codes |= {400, 415}
             for code in sorted(codes):
                 item["responses"][str(code)] = {"description": _REASONS.get(code, "error"), "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
@@ -167,6 +194,11 @@ class Api:
                 item["security"] = [{"bearer": []}]
                 item["x-roles"] = sorted(op.roles)
             paths.setdefault(op.path, {})[op.method.lower()] = item
+        # The document describes itself too, so every routed /api path is in it.
+        paths["/api/openapi.json"] = {"get": {
+            "summary": "This OpenAPI document", "operationId": "openapi", "tags": ["system"],
+            "responses": {"200": {"description": "success",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}}}}
         return {
             "openapi": "3.1.0",
             "info": {"title": self.title, "version": self.version},
@@ -177,8 +209,8 @@ class Api:
 
 
 _REASONS = {400: "malformed request", 401: "not logged in", 403: "role not allowed", 404: "not found",
-            409: "stale version or state conflict", 422: "invalid field values", 429: "too many attempts",
-            503: "Redis unavailable"}
+            409: "stale version or state conflict", 415: "wrong Content-Type", 422: "invalid field values", 429: "too many attempts",
+            503: "Redis or the media engine unavailable"}
 
 
 def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
@@ -210,6 +242,24 @@ async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
         return model.model_validate(data)
     except ValidationError as exc:
         raise Invalid("invalid request body", errors=field_errors(exc)) from None
+
+
+async def _read_text(request: web.Request, media_type: str) -> str:
+    """A text body that must come as `media_type` (e.g. an SDP offer as application/sdp)."""
+    if request.content_type != media_type:
+        raise web.HTTPUnsupportedMediaType(text=f"send the body as Content-Type: {media_type}")
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise BadRequest(f"body larger than {MAX_BODY} bytes")
+    raw = await request.read()
+    if len(raw) > MAX_BODY:
+        raise BadRequest(f"body larger than {MAX_BODY} bytes")
+    try:
+        text = raw.decode(request.charset or "utf-8")
+    except (UnicodeDecodeError, LookupError):
+        raise BadRequest("body is not valid UTF-8 text") from None
+    if not text.strip():
+        raise BadRequest(f"empty body: send a {media_type} document")
+    return text
 
 
 @web.middleware

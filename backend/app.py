@@ -15,6 +15,7 @@ from . import keys
 from .api import errors_middleware
 from .auth import Users
 from .config import HallConfig
+from .events.service import EventService
 from .metrics import Metrics
 from .namespaces import console as console_ns
 from .namespaces import wall as wall_ns
@@ -23,6 +24,7 @@ from .routes.pages import setup_static
 from .schemas import LayoutState
 from .store import connect, redacted, wait_for_redis
 from .wall_control import WallControl
+from .wall_media import WallMedia
 
 log = logging.getLogger("hall.app")
 
@@ -36,9 +38,13 @@ async def security_headers(request: web.Request, handler: Any) -> web.StreamResp
     return resp
 
 
-def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True) -> web.Application:
-    """Build the application; Redis is connected (with retries) on start-up."""
-    app = web.Application(middlewares=[errors_middleware, security_headers], client_max_size=2 * 1024 * 1024)
+def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
+               media: bool = False) -> web.Application:
+    """Build the application; Redis is connected (with retries) on start-up.
+
+    `media`: run the media engine (sources, compositor) in this process, as `hall` does;
+    tests of other parts leave it off (or put an engine of their own at app["media"])."""
+    app = web.Application(middlewares=[security_headers, errors_middleware], client_max_size=2 * 1024 * 1024)
     app["config"] = cfg
     app["redis_url"] = redis_url
     app["metrics"] = Metrics()
@@ -48,6 +54,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True)
     app["redis"] = redis
     app["users"] = Users(redis, cfg.auth)
     app["wall_control"] = WallControl(redis, cfg, app["wall"])
+    app["events"] = EventService(redis, cfg, lambda: app.get("data_dir") or cfg.server.data_dir)
 
     # Socket.IO on the same server; the Redis manager shares rooms and broadcasts between processes.
     mgr = socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)
@@ -67,6 +74,16 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True)
 
     app["wall_control"].hooks.append(broadcast)
 
+    async def event_broadcast(event: str, data: dict) -> None:  # events: notify only; Redis holds the record
+        await sio.emit(event, data, namespace=console_ns.NAMESPACE, room="consoles")
+
+    app["events"].hooks.append(event_broadcast)
+
+    wall_media = WallMedia(cfg, redis, app["wall_control"], sio, app["metrics"], console_ns.NAMESPACE, "consoles")
+    app["wall_media"] = wall_media
+    if media:
+        app["wall_control"].hooks.insert(0, wall_media.on_change)  # the picture first, then the notices
+
     api.setup(app)
     setup_static(app)
 
@@ -77,8 +94,14 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True)
             created = await app["users"].bootstrap(cfg.users, dict(os.environ))
             if created:
                 log.info("users created from config", extra={"users": ",".join(created)})
+        app["event_timers"] = asyncio.create_task(app["events"].run_timers())
+        if media and "media" not in app:
+            app["media"] = await wall_media.start()
 
     async def on_cleanup(app: web.Application) -> None:
+        await wall_media.stop()
+        if "event_timers" in app:
+            app["event_timers"].cancel()
         await redis.aclose()
 
     app.on_startup.append(on_startup)

@@ -62,7 +62,8 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
 
     from .app import create_app
 
-    app = create_app(cfg, url)
+    app = create_app(cfg, url, media=True)
+    app["data_dir"] = data_dir  # event photos live under it
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, shutdown_timeout=3)
@@ -82,6 +83,10 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
     try:
         if demo:
             await _seed_demo(app)
+            from .events.demo import EventDemo  # the event flow of the demo district
+
+            rate = float(os.environ.get("HALL_DEMO_EVENT_RATE") or cfg.events.demo.reports_per_minute)
+            app["event_demo"] = asyncio.create_task(EventDemo(app["events"], rate).run())
         await _banner(app, cfg, base, url, data_dir, demo, embedded)
         await stop.wait()
         _print("stopping…")
@@ -215,6 +220,71 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- benchmarks (figures printed, plus one JSON line each so they can be tracked) ---------------------
+def cmd_bench_latency(args: argparse.Namespace) -> int:
+    import json
+
+    from .bench.latency import measure_latency
+    from media.encoder import EncoderSettings
+
+    from .config import EncoderConfig
+
+    try:
+        w, _, h = args.size.lower().partition("x")
+        size = (int(w), int(h))
+        settings = EncoderSettings(**EncoderConfig(preset=args.preset, bitrate_kbps=args.bitrate_kbps).model_dump())
+    except ValueError as exc:
+        print(f"bad option: {exc}", file=sys.stderr)
+        return 2
+    _print(f"latency: pattern -> compositor -> x264 {args.preset} -> WebRTC (WHEP) -> Chromium, "
+           f"{size[0]}x{size[1]} at {args.fps} fps, {args.seconds:g} s …")
+    try:
+        r = asyncio.run(measure_latency(args.seconds, size, args.fps, settings, args.chromium))
+    except RuntimeError as exc:
+        print(f"latency bench failed: {exc}", file=sys.stderr)
+        return 1
+    _print(f"  frames read back   {r['frames']} ({r['presented_fps']} fps presented, {r['unreadable']} unreadable)")
+    _print(f"  latency p50        {r['p50_ms']} ms   (target < {r['target_p50_ms']} ms on loopback)")
+    _print(f"  latency p95        {r['p95_ms']} ms   (mean {r['mean_ms']}, min {r['min_ms']}, max {r['max_ms']})")
+    _print(f"  encode per frame   {r['encode_ms']} ms; hall process CPU {r['server_cpu_cores']} cores")
+    _print(json.dumps(r))
+    return 0
+
+
+def cmd_bench_compositor(args: argparse.Namespace) -> int:
+    from .bench.compositor import main as bench_compositor
+
+    return bench_compositor(seconds=args.seconds, warmup=args.warmup, scenarios=args.scenario,
+                            labels=args.labels, repeat=args.repeat)
+
+
+def cmd_bench_capacity(args: argparse.Namespace) -> int:
+    from .bench.capacity import main as bench_capacity
+
+    return bench_capacity(seconds=args.seconds, warmup=args.warmup, max_sources=args.max_sources)
+
+
+def cmd_bench_events(args: argparse.Namespace) -> int:
+    from .events import bench
+
+    return bench.main(_load(args.config), args.config, rate=args.rate, duration=args.duration,
+                      saturation_s=args.saturation, concurrency=args.concurrency)
+
+
+def _add_bench_media_parsers(bsub) -> None:
+    """`hall bench compositor` and `hall bench capacity` (code in backend/bench/)."""
+    c = bsub.add_parser("compositor", help="N sources onto M 1080p screens: ours vs ffmpeg xstack, CPU per output-second")
+    c.add_argument("--scenario", action="append",
+                   help="e.g. 4x1080p:1 or 4x1080p+4x720p:2 (sources:screens; repeatable; default: three scenarios)")
+    c.add_argument("--labels", action="store_true", help="draw window labels in our pipeline")
+    c.add_argument("--repeat", type=int, default=1, help="interleaved runs per scenario; medians are reported")
+    k = bsub.add_parser("capacity", help="the most 720p sources one 1080p screen holds at 25 fps")
+    k.add_argument("--max-sources", type=int, default=64)
+    for q in (c, k):
+        q.add_argument("--seconds", type=float, default=8, help="measured seconds per run (after the warm-up)")
+        q.add_argument("--warmup", type=float, default=2, help="seconds before measuring")
+
+
 def _add_run_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="address to listen on (default: from the config, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default: from the config, 8080; 0 picks a free one)")
@@ -259,6 +329,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--renew", action="store_true", help="with --screen: issue a new token, revoking the old")
     p.add_argument("--ttl-days", type=float, help="expire after this many days (default: until revoked)")
     admin_opts(p)
+
+    p = sub.add_parser("bench", help="measure the media pipeline on this machine (figures and one JSON line)")
+    bsub = p.add_subparsers(dest="bench_cmd", required=True)
+    b = bsub.add_parser("latency", help="pattern -> compositor -> WebRTC -> Chromium: p50/p95 ms of the timecode")
+    b.add_argument("--seconds", type=float, default=10, help="how long to measure (after a 3 s warm-up)")
+    b.add_argument("--size", default="1920x1080", help="screen resolution WxH (default 1920x1080)")
+    b.add_argument("--fps", type=int, default=25)
+    b.add_argument("--preset", default="ultrafast", help="x264 preset (as encoder.preset)")
+    b.add_argument("--bitrate-kbps", type=int, default=2500)
+    b.add_argument("--chromium", default="/usr/bin/chromium", help="the Chromium binary to play in")
+    _add_bench_media_parsers(bsub)
+    b = bsub.add_parser("events", help="event intake with durability on: p50/p99 to acknowledgment and broadcast")
+    b.add_argument("--config", default=str(DEFAULT_CONFIG), help="configuration (default: the demo district)")
+    b.add_argument("--rate", type=float, default=500, help="offered reports per second (default 500)")
+    b.add_argument("--duration", type=float, default=10, help="seconds at the fixed rate (default 10)")
+    b.add_argument("--saturation", type=float, default=5, help="seconds at saturation (default 5)")
+    b.add_argument("--concurrency", type=int, default=64, help="clients at saturation (default 64)")
     return parser
 
 
@@ -275,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_users(args)
     if args.cmd == "token":
         return cmd_token(args)
+    if args.cmd == "bench":
+        return {"latency": cmd_bench_latency, "compositor": cmd_bench_compositor,
+                "capacity": cmd_bench_capacity, "events": cmd_bench_events}[args.bench_cmd](args)
     return 2
 
 

@@ -17,8 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from layouts import LayoutError, WallSpec, build_wall
 from layouts.wall import Wall
 
-Role = Literal["admin", "operator", "commander", "worker", "screen", "expert", "integration"]
-ROLES: tuple[str, ...] = ("admin", "operator", "commander", "worker", "screen", "expert", "integration")
+from .events.config import EventsConfig
+
+Role = Literal["admin", "operator", "commander", "worker", "screen", "expert", "integration", "department"]
+ROLES: tuple[str, ...] = ("admin", "operator", "commander", "worker", "screen", "expert", "integration", "department")
 SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip")
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 
@@ -69,12 +71,17 @@ class UserConfig(_Model):
     password_env: str | None = Field(None, description="environment variable holding the password")
     display_name: str | None = None
 
+    @field_validator("password")
+    @classmethod
+    def _long_enough(cls, v: str | None) -> str | None:
+        if v is not None and len(v) < 8:
+            raise ValueError("must have at least 8 characters")
+        return v
+
     @model_validator(mode="after")
     def _one_password(self) -> "UserConfig":
         if self.password is None and self.password_env is None:
             raise ValueError("give password or password_env")
-        if self.password is not None and len(self.password) < 8:
-            raise ValueError("password must have at least 8 characters")
         return self
 
 
@@ -112,6 +119,7 @@ class PanelConfig(_Model):
 class DisplayConfig(_Model):
     timezone: str = "Asia/Shanghai"
     fps: Annotated[int, Field(ge=1, le=60)] = 25
+    labels: bool = Field(True, description="draw each video window's source name and the local time on it")
 
     @field_validator("timezone")
     @classmethod
@@ -123,37 +131,53 @@ class DisplayConfig(_Model):
         return v
 
 
+class EncoderConfig(_Model):
+    """x264 settings of the one encoder per screen (media/encoder.py)."""
+
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = "ultrafast"
+    bitrate_kbps: Annotated[int, Field(ge=100, le=50_000)] = 2500
+    gop_seconds: Annotated[float, Field(gt=0, le=30)] = 2.0
+    threads: Annotated[int, Field(ge=0, le=64, description="0: x264 decides")] = 0
+
+
 class HallConfig(_Model):
     district: str = "Demo district"
     server: ServerConfig = ServerConfig()
     redis: RedisConfig = RedisConfig()
     auth: AuthConfig = AuthConfig()
     display: DisplayConfig = DisplayConfig()
+    encoder: EncoderConfig = EncoderConfig()
     wall: WallSpec
     sources: list[SourceConfig] = []
     panels: list[PanelConfig] = []
     users: list[UserConfig] = []
+    events: EventsConfig = EventsConfig()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "HallConfig":
-        problems: list[str] = []
-        for field, items in (("sources", self.sources), ("panels", self.panels)):
-            seen: set[str] = set()
-            for i, item in enumerate(items):
-                if item.id in seen:
-                    problems.append(f"{field}[{i}].id: duplicate id {item.id!r}")
-                seen.add(item.id)
-        names: set[str] = set()
-        for i, u in enumerate(self.users):
-            if u.name in names:
-                problems.append(f"users[{i}].name: duplicate user {u.name!r}")
-            names.add(u.name)
+        problems = _duplicates(self.model_dump())
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("; ".join(f"{path}: {msg}" for path, msg in problems))
         return self
 
     def build_wall(self) -> Wall:
         return build_wall(self.wall)
+
+
+def _duplicates(data: dict) -> list[tuple[str, str]]:
+    """Duplicate source/panel ids and user names; works on raw YAML too, so it is reported with other problems."""
+    problems: list[tuple[str, str]] = []
+    for field, key, what in (("sources", "id", "id"), ("panels", "id", "id"), ("users", "name", "user")):
+        items = data.get(field)
+        seen: set[object] = set()
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            value = item.get(key) if isinstance(item, dict) else None
+            if not isinstance(value, str):
+                continue
+            if value in seen:
+                problems.append((f"{field}[{i}].{key}", f"duplicate {what} {value!r}"))
+            seen.add(value)
+    return problems
 
 
 def _loc(loc: tuple) -> str:
@@ -178,7 +202,7 @@ def _problems_from_validation(exc: ValidationError) -> list[tuple[str, str]]:
         elif err["type"] == "literal_error":
             msg = f"{msg} (got {err.get('input')!r})"
         # model-level validators report several problems joined by '; ' with their own paths
-        if "; " in msg or re.match(r"^[a-z_]+\[\d+\]\.", msg):
+        if err["type"] == "value_error" and ("; " in msg or re.match(r"^[a-z_]+(\[\d+\])?[.:]", msg)):
             for piece in msg.split("; "):
                 sub_path, _, sub_msg = piece.partition(": ")
                 problems.append((f"{path}.{sub_path}" if path != "(top level)" else sub_path, sub_msg))
@@ -192,9 +216,18 @@ def parse_config(data: object, source: str = "") -> HallConfig:
     if not isinstance(data, dict):
         raise ConfigError([("(top level)", "must be a mapping of keys")], source)
     try:
-        cfg = HallConfig.model_validate(data)
+        cfg = HallConfig.model_validate(data, context={"config_dir": str(Path(source).parent) if source else "."})
     except ValidationError as exc:
-        raise ConfigError(_problems_from_validation(exc), source) from None
+        # Report the checks that field errors keep pydantic from running, too: every problem at once.
+        problems = _problems_from_validation(exc)
+        problems += [p for p in _duplicates(data) if p not in problems]
+        if not any(path == "wall" or path.startswith(("wall.", "wall[")) for path, _ in problems):
+            try:
+                build_wall(WallSpec.model_validate(data.get("wall")))
+            except (ValidationError, LayoutError) as wall_exc:
+                if isinstance(wall_exc, LayoutError):
+                    problems += [(f"wall.{e.path}", e.message) for e in wall_exc.errors]
+        raise ConfigError(problems, source) from None
     try:
         cfg.build_wall()
     except LayoutError as exc:

@@ -34,4 +34,54 @@ WALL_LAYOUT = f"{PREFIX}:wall:layout"  # string: JSON {version, windows, scene, 
 WALL_PRESETS = f"{PREFIX}:wall:presets"  # hash: name -> JSON preset
 WALL_SCENES = f"{PREFIX}:wall:scenes"  # hash: name -> JSON scene
 WALL_CHANGES = f"{PREFIX}:wall:changes"  # stream: audit of every wall write
+WALL_CHANGED = f"{PREFIX}:wall:changed"  # pub/sub channel: a new layout version (media engines reload it)
 SOCKETIO_CHANNEL = f"{PREFIX}:socketio"  # pub/sub channel of the Socket.IO Redis manager
+
+# -- events (backend/events): the closed loop -------------------------------------------------
+EVENTS_INDEX = f"{PREFIX}:ev:index"  # sorted set: event id -> reported at (epoch s)
+EVENTS_AUDIT = f"{PREFIX}:ev:audit"  # stream: every transition of every event (capped, for the archive)
+EVENTS_STATES = f"{PREFIX}:ev:states"  # hash: state -> number of events in it now
+EVENTS_DUE = f"{PREFIX}:ev:due"  # sorted set: event id -> when its current node goes overdue
+EVENTS_WARN = f"{PREFIX}:ev:warn"  # sorted set: event id -> when its soon-due warning is due
+EVENTS_ESCALATE = f"{PREFIX}:ev:escalate"  # sorted set: event id -> when the escalation rules look again
+
+
+def event(event_id: str) -> str:
+    """Hash: version, state, data (the event's JSON document)."""
+    return f"{PREFIX}:ev:{event_id}"
+
+
+def event_audit(event_id: str) -> str:
+    """Stream: the append-only audit log of one event (who, when, what, note)."""
+    return f"{PREFIX}:ev:audit:{event_id}"
+
+
+def events_in_state(state: str) -> str:
+    """Sorted set: ids of the events in one state -> reported at."""
+    return f"{PREFIX}:ev:in:{state}"
+
+
+def event_idempotency(digest: str) -> str:
+    """String: the event id made by one report (reporter + idempotency key, hashed), with a TTL."""
+    return f"{PREFIX}:ev:idem:{digest}"
+
+
+def event_duplicates(event_id: str) -> str:
+    """Set: ids of the events linked to this one as its duplicates."""
+    return f"{PREFIX}:ev:dups:{event_id}"
+
+
+def event_stats(day: str) -> str:
+    """Hash: counters of the events reported on one local day (YYYY-MM-DD): totals, per state,
+    channel, class, grid, hour, and the KPI numerators and denominators."""
+    return f"{PREFIX}:ev:stats:{day}"
+
+
+def event_posts(day: str) -> str:
+    """Hash: per-person and per-department counters of one local day, `kind:name:counter`."""
+    return f"{PREFIX}:ev:posts:{day}"
+
+
+def event_reporters(day: str) -> str:
+    """Sorted set: reporter -> reports made on one local day (high-frequency reporters)."""
+    return f"{PREFIX}:ev:reporters:{day}"

@@ -21,6 +21,40 @@ class Metrics:
         self.redis_up = Gauge("hall_redis_up", "1 when Redis answered the last health check", registry=self.registry)
         self.uptime = Gauge("hall_uptime_seconds", "seconds since this process started", registry=self.registry)
 
+        # media: refreshed from the engine's health at each scrape
+        self.source_up = Gauge("hall_source_up", "1 when the source delivers frames (state live)", ["source"],
+                               registry=self.registry)
+        self.source_state = Gauge("hall_source_state", "source state (1 for the current one)", ["source", "state"],
+                                  registry=self.registry)
+        self.source_fps = Gauge("hall_source_fps", "frames per second received", ["source"], registry=self.registry)
+        self.source_age = Gauge("hall_source_last_frame_age_seconds", "age of the newest frame", ["source"],
+                                registry=self.registry)
+        self.source_bitrate = Gauge("hall_source_bitrate_kbps", "received bitrate", ["source"], registry=self.registry)
+        self.source_reconnects = Gauge("hall_source_reconnects", "reconnects since start", ["source"],
+                                       registry=self.registry)
+        self.source_viewers = Gauge("hall_source_viewers", "screens showing the source", ["source"],
+                                    registry=self.registry)
+        self.screen_fps = Gauge("hall_screen_fps", "composed frames per second", ["screen"], registry=self.registry)
+        self.screen_viewers = Gauge("hall_screen_viewers", "viewers of the screen", ["screen"], registry=self.registry)
+        self.screen_compose_ms = Gauge("hall_screen_compose_ms", "time to compose one frame", ["screen"],
+                                       registry=self.registry)
+
+    def observe_media(self, health: dict) -> None:
+        for sid, h in health.get("sources", {}).items():
+            state = h.get("state")
+            self.source_up.labels(sid).set(1 if state == "live" else 0)
+            for st in ("connecting", "live", "stalled", "lost"):
+                self.source_state.labels(sid, st).set(1 if st == state else 0)
+            self.source_fps.labels(sid).set(h.get("fps") or 0)
+            self.source_age.labels(sid).set(h.get("last_frame_age_s") or 0)
+            self.source_bitrate.labels(sid).set(h.get("bitrate_kbps") or 0)
+            self.source_reconnects.labels(sid).set(h.get("reconnects") or 0)
+            self.source_viewers.labels(sid).set(h.get("viewers") or 0)
+        for sid, h in health.get("screens", {}).items():
+            self.screen_fps.labels(sid).set(h.get("fps") or 0)
+            self.screen_viewers.labels(sid).set(h.get("viewers") or 0)
+            self.screen_compose_ms.labels(sid).set(h.get("compose_ms") or 0)
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(route).observe(seconds)

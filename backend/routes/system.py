@@ -35,6 +35,9 @@ async def metrics(request: web.Request, ident: Identity) -> web.Response:
     m = request.app["metrics"]
     m.uptime.set(time.monotonic() - request.app["started"])
     m.layout_version.set((await request.app["wall_control"].layout()).version)
+    engine = request.app.get("media")
+    if engine is not None:
+        m.observe_media(engine.health())
     body, ctype = m.render()
     return web.Response(body=body, headers={"Content-Type": ctype})
 

@@ -1,0 +1,200 @@
+"""`hall bench events`: sustained intake against a real `hall serve` and a real Redis with
+`appendfsync always`; p50/p99 time to acknowledgment and to the Socket.IO broadcast reaching a
+console client, at a fixed offered rate (open loop: latency counts from the scheduled send) and
+at saturation (closed loop). Prints figures and one JSON line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import socketio
+
+from ..config import HallConfig
+from ..redis_server import EmbeddedRedis
+
+
+def _pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    return round(s[min(len(s) - 1, int(p / 100 * len(s)))] * 1000, 2)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Hall:
+    def __init__(self, config: str, redis_url: str, data_dir: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, REDIS_URL=redis_url, HALL_LOG_LEVEL="WARNING")
+        self.log = open(data_dir / "hall.log", "w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--config", config, "--port",
+                                      str(self.port), "--data-dir", str(data_dir)], stdout=subprocess.PIPE,
+                                     stderr=self.log, text=True, env=env)
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if line.startswith("listening on"):
+                return
+            if not line and self.proc.poll() is not None:
+                raise RuntimeError(f"hall exited {self.proc.returncode}; see {data_dir / 'hall.log'}")
+        raise RuntimeError("hall did not start in 60 s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
+async def _token(session: aiohttp.ClientSession, url: str, cfg: HallConfig, role: str) -> str:
+    user = next(u for u in cfg.users if u.role == role and u.password)
+    async with session.post(f"{url}/api/auth/login", json={"username": user.name, "password": user.password}) as r:
+        r.raise_for_status()
+        return (await r.json())["token"]
+
+
+async def run(cfg: HallConfig, config_path: str, *, rate: float, duration: float, saturation_s: float,
+              concurrency: int) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="hall-bench-"))
+    redis_url = os.environ.get("REDIS_URL")
+    embedded = None
+    if not redis_url:
+        embedded = EmbeddedRedis(tmp)  # appendfsync always: every acknowledged report is on disk
+        redis_url = embedded.start()
+    hall = _Hall(config_path, redis_url, tmp)
+    grid = (cfg.events.grids_geojson or {}).get("features", [])
+    code = next((m.code for major in cfg.events.taxonomy for m in major.minors), None)
+    sent_at: dict[str, float] = {}
+    heard_at: dict[str, float] = {}
+    try:
+        conn = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=30)) as session:
+            worker = await _token(session, hall.url, cfg, "worker")
+            operator = await _token(session, hall.url, cfg, "operator")
+            sio = socketio.AsyncClient(reconnection=False)
+
+            @sio.on("event", namespace="/console")
+            async def on_event(data: dict) -> None:
+                if data.get("action") == "report":
+                    heard_at.setdefault(data["id"], time.perf_counter())
+
+            await sio.connect(hall.url, namespaces=["/console"], auth={"token": operator}, transports=["websocket"])
+            headers = {"Authorization": f"Bearer {worker}"}
+            lat, lon = 36.645, 117.100
+            if grid:
+                ring = grid[0]["geometry"]["coordinates"][0]
+                lon, lat = (ring[0][0] + ring[2][0]) / 2, (ring[0][1] + ring[2][1]) / 2
+            seq = 0
+
+            async def one(t_ref: float, acks: list[float], errors: list[int]) -> None:
+                nonlocal seq
+                seq += 1
+                body = {"channel": "worker", "description": f"bench {seq}", "lat": lat, "lon": lon,
+                        "idempotency_key": f"bench-{seq}-{t_ref}"}
+                if code:
+                    body["category"] = code
+                try:
+                    async with session.post(f"{hall.url}/api/events", json=body, headers=headers) as r:
+                        data = await r.json()
+                        if r.status != 201:
+                            errors.append(r.status)
+                            return
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    errors.append(0)
+                    return
+                now = time.perf_counter()
+                acks.append(now - t_ref)
+                sent_at[data["event"]["id"]] = t_ref
+
+            # warm-up (not measured)
+            warm: list[float] = []
+            await asyncio.gather(*(one(time.perf_counter(), warm, []) for _ in range(100)))
+
+            # fixed offered rate, open loop
+            warm_ids = set(sent_at)
+            acks: list[float] = []
+            errors: list[int] = []
+            n = int(rate * duration)
+            t0 = time.perf_counter() + 0.1
+            tasks = []
+            for i in range(n):
+                at = t0 + i / rate
+                delay = at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(at, acks, errors)))
+            await asyncio.gather(*tasks)
+            fixed_elapsed = time.perf_counter() - t0
+            fixed_ids = set(sent_at) - warm_ids
+            await asyncio.sleep(1.0)  # let the last broadcasts arrive
+            fixed_bcast = [heard_at[i] - sent_at[i] for i in fixed_ids if i in heard_at]
+
+            # saturation, closed loop
+            sat_acks: list[float] = []
+            sat_errors: list[int] = []
+            before = set(sent_at)
+            stop_at = time.perf_counter() + saturation_s
+
+            async def loop() -> None:
+                while time.perf_counter() < stop_at:
+                    await one(time.perf_counter(), sat_acks, sat_errors)
+
+            s0 = time.perf_counter()
+            await asyncio.gather(*(loop() for _ in range(concurrency)))
+            sat_elapsed = time.perf_counter() - s0
+            await asyncio.sleep(1.0)
+            sat_ids = set(sent_at) - before
+            sat_bcast = [heard_at[i] - sent_at[i] for i in sat_ids if i in heard_at]
+            await sio.disconnect()
+    finally:
+        hall.stop()
+        if embedded is not None:
+            embedded.stop()
+    return {
+        "bench": "events", "durability": "appendfsync always", "cpus": os.cpu_count(),
+        "fixed": {"offered_per_s": rate, "duration_s": duration, "sent": n, "acked": len(acks), "errors": len(errors),
+                  "achieved_per_s": round(len(acks) / fixed_elapsed, 1),
+                  "ack_p50_ms": _pct(acks, 50), "ack_p99_ms": _pct(acks, 99), "ack_max_ms": _pct(acks, 100),
+                  "broadcast_received": len(fixed_bcast),
+                  "broadcast_p50_ms": _pct(fixed_bcast, 50), "broadcast_p99_ms": _pct(fixed_bcast, 99)},
+        "saturation": {"concurrency": concurrency, "duration_s": saturation_s, "acked": len(sat_acks),
+                       "errors": len(sat_errors), "throughput_per_s": round(len(sat_acks) / sat_elapsed, 1),
+                       "ack_p50_ms": _pct(sat_acks, 50), "ack_p99_ms": _pct(sat_acks, 99),
+                       "broadcast_received": len(sat_bcast),
+                       "broadcast_p50_ms": _pct(sat_bcast, 50), "broadcast_p99_ms": _pct(sat_bcast, 99)},
+    }
+
+
+def main(cfg: HallConfig, config_path: str, *, rate: float, duration: float, saturation_s: float,
+         concurrency: int) -> int:
+    res = asyncio.run(run(cfg, config_path, rate=rate, duration=duration, saturation_s=saturation_s,
+                          concurrency=concurrency))
+    f, s = res["fixed"], res["saturation"]
+    print(f"events intake, durability on (appendfsync always), {res['cpus']} CPUs")
+    print(f"  fixed rate {f['offered_per_s']}/s for {f['duration_s']} s: {f['acked']}/{f['sent']} acknowledged "
+          f"({f['achieved_per_s']}/s, {f['errors']} errors); ack p50 {f['ack_p50_ms']} ms, p99 {f['ack_p99_ms']} ms; "
+          f"broadcast p50 {f['broadcast_p50_ms']} ms, p99 {f['broadcast_p99_ms']} ms ({f['broadcast_received']} heard)")
+    print(f"  saturation, {s['concurrency']} clients for {s['duration_s']} s: {s['throughput_per_s']}/s; "
+          f"ack p50 {s['ack_p50_ms']} ms, p99 {s['ack_p99_ms']} ms; broadcast p50 {s['broadcast_p50_ms']} ms, "
+          f"p99 {s['broadcast_p99_ms']} ms ({s['errors']} errors)")
+    print(json.dumps(res))
+    return 0

@@ -1,0 +1,242 @@
+"""Events in Redis: each write is one Lua script that checks the expected version, writes the
+document, appends the audit streams, moves the counters and timers, all or nothing.
+
+The script's reply comes after Redis has written (and, with `appendfsync always`, fsynced)
+the change, so a report is acknowledged only once it is durable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, timedelta
+from typing import Any, Iterable
+
+import redis.asyncio as aioredis
+
+from .. import keys
+from .model import Event
+from .workflow import Outcome
+
+AUDIT_MAXLEN = 1_000_000  # the global audit stream keeps about this many entries; per-event logs are whole
+
+# KEYS[1] = the event hash. ARGV: 1 expected version ('' = must not exist yet), 2 idempotency key
+# ('' = none), 3 event id, 4 new version, 5 new state, 6 document JSON, 7 further commands (JSON list of
+# lists of strings), 8 idempotency TTL seconds.
+# Replies {1, version} written, {0, current version} stale, {2, event id} already reported.
+_WRITE = """
+if ARGV[2] ~= '' then
+  local existing = redis.call('GET', ARGV[2])
+  if existing then return {2, existing} end
+end
+local cur = redis.call('HGET', KEYS[1], 'version')
+if ARGV[1] == '' then
+  if cur then return {0, cur} end
+elseif cur ~= ARGV[1] then
+  return {0, cur or ''}
+end
+redis.call('HSET', KEYS[1], 'version', ARGV[4], 'state', ARGV[5], 'data', ARGV[6])
+if ARGV[2] ~= '' then redis.call('SET', ARGV[2], ARGV[3], 'EX', ARGV[8]) end
+for _, cmd in ipairs(cjson.decode(ARGV[7])) do redis.call(unpack(cmd)) end
+return {1, ARGV[4]}
+"""
+
+# Lease due timers: KEYS[1] = sorted set; ARGV 1 now, 2 lease end, 3 max. Items due are pushed to the
+# lease end (so a crash mid-way hands them to a later poll) and returned.
+_LEASE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
+return due
+"""
+
+# Remove a leased timer unless something rescheduled it meanwhile: KEYS[1] set, ARGV 1 id, 2 leased score.
+_RELEASE = """
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if s and tonumber(s) == tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) return 1 end
+return 0
+"""
+
+
+class Stale(Exception):
+    """The event changed since it was read (another writer won)."""
+
+
+def idempotency_digest(reporter: str, key: str) -> str:
+    return hashlib.sha256(f"{reporter}\0{key}".encode()).hexdigest()
+
+
+def _s(v: Any) -> str:
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+class EventStore:
+    def __init__(self, redis: aioredis.Redis, tz: Any, idempotency_days: int = 30) -> None:
+        self.redis = redis
+        self.tz = tz
+        self.idem_ttl = idempotency_days * 86400
+        self._write = redis.register_script(_WRITE)
+        self._lease = redis.register_script(_LEASE)
+        self._release = redis.register_script(_RELEASE)
+
+    # -- days ---------------------------------------------------------------------
+    def day(self, ts: float) -> str:
+        return datetime.fromtimestamp(ts, self.tz).date().isoformat()
+
+    def hour(self, ts: float) -> int:
+        return datetime.fromtimestamp(ts, self.tz).hour
+
+    # -- reads ----------------------------------------------------------------------
+    async def get(self, event_id: str) -> Event | None:
+        raw = await self.redis.hget(keys.event(event_id), "data")
+        return Event.model_validate_json(raw) if raw else None
+
+    async def get_many(self, ids: list[str]) -> list[Event]:
+        if not ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for i in ids:
+                pipe.hget(keys.event(i), "data")
+            raws = await pipe.execute()
+        return [Event.model_validate_json(r) for r in raws if r]
+
+    async def duplicates(self, event_id: str) -> list[str]:
+        return sorted(await self.redis.smembers(keys.event_duplicates(event_id)))
+
+    async def audit(self, event_id: str) -> list[dict]:
+        entries = await self.redis.xrange(keys.event_audit(event_id))
+        return [_audit_out(eid, fields) for eid, fields in entries]
+
+    async def audit_all(self, start: str = "-", end: str = "+", count: int = 10_000) -> list[dict]:
+        entries = await self.redis.xrange(keys.EVENTS_AUDIT, start, end, count=count)
+        return [_audit_out(eid, fields) for eid, fields in entries]
+
+    async def ids(self, state: str | None, since: float | None, until: float | None, offset: int,
+                  limit: int) -> list[str]:
+        key = keys.events_in_state(state) if state else keys.EVENTS_INDEX
+        return await self.redis.zrevrangebyscore(key, until if until is not None else "+inf",
+                                                 since if since is not None else "-inf", start=offset, num=limit)
+
+    async def count(self, state: str | None = None) -> int:
+        return await self.redis.zcard(keys.events_in_state(state) if state else keys.EVENTS_INDEX)
+
+    # -- writes -----------------------------------------------------------------------
+    def _common(self, ev: Event, before: str | None, audit: dict, counts: Iterable[tuple[str, str, int]],
+                timers: tuple[float | None, float | None], now: float) -> list[list[str]]:
+        cohort = keys.event_stats(self.day(ev.reported_at))
+        posts = keys.event_posts(self.day(now))
+        cmds: list[list[str]] = []
+        if before != ev.state:
+            if before is not None:
+                cmds += [["HINCRBY", keys.EVENTS_STATES, before, "-1"],
+                         ["HINCRBY", cohort, f"state:{before}", "-1"],
+                         ["ZREM", keys.events_in_state(before), ev.id]]
+            cmds += [["HINCRBY", keys.EVENTS_STATES, ev.state, "1"],
+                     ["HINCRBY", cohort, f"state:{ev.state}", "1"],
+                     ["ZADD", keys.events_in_state(ev.state), _s(ev.reported_at), ev.id]]
+        for scope, field, delta in counts:
+            cmds.append(["HINCRBY", cohort if scope == "cohort" else posts, field, str(int(delta))])
+        due, warn = timers
+        for key, when in ((keys.EVENTS_DUE, due), (keys.EVENTS_WARN, warn)):
+            cmds.append(["ZADD", key, _s(when), ev.id] if when is not None else ["ZREM", key, ev.id])
+        fields = _audit_fields(ev, audit)
+        cmds.append(["XADD", keys.event_audit(ev.id), "*", *fields])
+        cmds.append(["XADD", keys.EVENTS_AUDIT, "MAXLEN", "~", str(AUDIT_MAXLEN), "*", *fields])
+        return cmds
+
+    async def create(self, ev: Event, idem_digest: str | None, audit: dict, counts: list[tuple[str, str, int]],
+                     timers: tuple[float | None, float | None], now: float) -> tuple[str, bool]:
+        """Write a new event; (id, True), or (first id, False) if this report was made before."""
+        cohort = keys.event_stats(self.day(ev.reported_at))
+        cmds = [["ZADD", keys.EVENTS_INDEX, _s(ev.reported_at), ev.id],
+                ["ZINCRBY", keys.event_reporters(self.day(ev.reported_at)), "1", ev.reporter
+                 if ev.channel not in ("resident", "open311") or not ev.contact else f"{ev.reporter}/{ev.contact}"],
+                ["HINCRBY", cohort, f"hour:{self.hour(ev.reported_at):02d}", "1"]]
+        cmds += self._common(ev, None, audit, counts, timers, now)
+        res = await self._write(keys=[keys.event(ev.id)], args=[
+            "", keys.event_idempotency(idem_digest) if idem_digest else "", ev.id, str(ev.version), ev.state,
+            ev.model_dump_json(), json.dumps(cmds), str(self.idem_ttl)])
+        code, value = int(res[0]), str(res[1])
+        if code == 1:
+            return ev.id, True
+        if code == 2:
+            return value, False
+        raise Stale(f"event id {ev.id} exists")
+
+    async def apply(self, out: Outcome, expected_version: int, timers: tuple[float | None, float | None],
+                    now: float, extra: list[list[str]] | None = None) -> None:
+        """Write one transition, if the event is still at `expected_version`; else raise Stale."""
+        ev = out.event
+        cmds = self._common(ev, out.before, out.audit, out.counts, timers, now) + (extra or [])
+        res = await self._write(keys=[keys.event(ev.id)], args=[
+            str(expected_version), "", ev.id, str(ev.version), ev.state, ev.model_dump_json(), json.dumps(cmds), "0"])
+        if int(res[0]) != 1:
+            raise Stale(f"event {ev.id} is at version {res[1]}, not {expected_version}")
+
+    # -- timers -------------------------------------------------------------------------
+    async def lease(self, key: str, now: float, lease_s: float = 30, max_items: int = 200) -> tuple[str, list[str]]:
+        until = _s(float(now + lease_s))
+        ids = await self._lease(keys=[key], args=[_s(now), until, str(max_items)])
+        return until, list(ids)
+
+    async def release(self, key: str, event_id: str, leased: str) -> None:
+        await self._release(keys=[key], args=[event_id, leased])
+
+    async def schedule(self, key: str, event_id: str, when: float) -> None:
+        await self.redis.zadd(key, {event_id: when})
+
+    # -- statistics ------------------------------------------------------------------------
+    async def sums(self, days: list[date]) -> tuple[dict[str, int], dict[str, int], list[dict[str, int]]]:
+        """(cohort counters summed, post counters summed, cohort counters per day) over the days."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for d in days:
+                pipe.hgetall(keys.event_stats(d.isoformat()))
+            for d in days:
+                pipe.hgetall(keys.event_posts(d.isoformat()))
+            raws = await pipe.execute()
+        per_day = [{k: int(v) for k, v in r.items()} for r in raws[: len(days)]]
+        cohort: dict[str, int] = {}
+        for r in per_day:
+            for k, v in r.items():
+                cohort[k] = cohort.get(k, 0) + v
+        posts: dict[str, int] = {}
+        for r in raws[len(days):]:
+            for k, v in r.items():
+                posts[k] = posts.get(k, 0) + int(v)
+        return cohort, posts, per_day
+
+    async def states_now(self) -> dict[str, int]:
+        return {k: int(v) for k, v in (await self.redis.hgetall(keys.EVENTS_STATES)).items() if int(v)}
+
+    async def top_reporters(self, days: list[date], n: int = 10) -> list[dict]:
+        ks = [keys.event_reporters(d.isoformat()) for d in days]
+        if not ks:
+            return []
+        rows = await self.redis.zunion(ks, withscores=True)
+        rows = sorted(rows, key=lambda r: (-r[1], r[0]))[:n]
+        return [{"reporter": name, "reports": int(score)} for name, score in rows]
+
+
+def days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _audit_fields(ev: Event, audit: dict) -> list[str]:
+    base = {k: audit[k] for k in ("action", "by", "role", "from", "to") if k in audit}
+    rest = {k: v for k, v in audit.items() if k not in base and k != "at"}
+    out = ["event", ev.id, "version", str(ev.version), "at", _s(audit.get("at", ev.updated_at))]
+    for k, v in base.items():
+        out += [k, str(v)]
+    if rest:
+        out += ["data", json.dumps(rest, ensure_ascii=False)]
+    return out
+
+
+def _audit_out(entry_id: str, fields: dict[str, str]) -> dict:
+    out: dict[str, Any] = {"id": entry_id, **{k: v for k, v in fields.items() if k != "data"}}
+    out["version"] = int(out.get("version", 0))
+    out["at"] = float(out.get("at", 0))
+    if "data" in fields:
+        out.update(json.loads(fields["data"]))
+    return out
