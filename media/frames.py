@@ -53,9 +53,13 @@ class Frame:
         """Planes of a decoded frame; yuv420p/yuvj420p need no colour conversion."""
         if frame.format.name not in ("yuv420p", "yuvj420p"):
             frame = frame.reformat(format="yuv420p")
-        arr = frame.to_ndarray()  # (h*3/2, w) I420
-        h, w = frame.height, frame.width
-        f = cls._from_i420(arr.reshape(-1), w, h)
+        if frame.width % 2 or frame.height % 2:  # rare: 4:2:0 planes need even sizes
+            frame = frame.reformat(width=frame.width & ~1, height=frame.height & ~1, format="yuv420p")
+        # Zero copy: views of the decoder's own planes (line padding sliced off). The numpy
+        # arrays hold the plane buffers, and FFmpeg never writes a buffer it has handed out.
+        y, u, v = (np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+                   for p in frame.planes[:3])
+        f = cls(y, u, v)
         f.seq = seq
         return f
 

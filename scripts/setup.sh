@@ -18,6 +18,12 @@ if [ "$profile" = test ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
   dpkg -s fonts-liberation >/dev/null 2>&1 || need+=(fonts-liberation)
   dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+  # real peers of the media tests: ffmpeg (the benchmarks' reference), GStreamer's RTSP server
+  # (run by the system python3 through python3-gi) as a camera
+  for p in ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+           gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi iproute2; do
+    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+  done
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,12 +1,13 @@
-// Hook for the screen's composited video (one WebRTC track per screen, arriving in a later issue).
+// Hook for the screen's composited video (one WebRTC track per screen), played over WHEP.
+
+import { playWhep } from "./whep-player.js";
 
 /**
- * Attach the screen's WebRTC track to `videoEl`. Not implemented yet: the media server's
- * per-screen output does not exist. When it does, negotiate here (WHEP or Socket.IO
- * signalling), set `videoEl.srcObject`, unhide it, and call `onLive(true)` so the page
- * drops its video placeholders. Returns a function that stops the video.
+ * Attach the screen's WebRTC track to `videoEl`: WHEP from /whep/screens/{id} with the
+ * screen's token; the player unhides the video and calls `onLive(true)` once frames are
+ * decoded (so the page drops its video placeholders), and reconnects by itself.
+ * Returns a function that stops the video.
  */
 export function attachScreenVideo(videoEl, { screenId, token, onLive }) {
-  void videoEl; void screenId; void token; void onLive;
-  return () => {};
+  return playWhep(videoEl, `/whep/screens/${encodeURIComponent(screenId)}`, { token, onLive });
 }

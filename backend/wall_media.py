@@ -1,0 +1,117 @@
+"""Runs this process's media engine: shows the current layout (at start, on every write here,
+and on writes by other processes through Redis pub/sub) and reports health to consoles."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import redis.asyncio as aioredis
+import socketio
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from layouts import Layout
+from media.engine import MediaEngine
+
+from . import keys
+from .config import HallConfig
+from .metrics import Metrics
+from .schemas import LayoutState
+from .wall_control import WallControl
+
+log = logging.getLogger("hall.media")
+
+HEALTH_EVERY_S = 1.0
+RECHECK_EVERY_S = 5.0  # a missed pub/sub message (Redis away) is caught up by this at the latest
+
+
+class WallMedia:
+    def __init__(self, cfg: HallConfig, redis: aioredis.Redis, wall_control: WallControl, sio: socketio.AsyncServer,
+                 metrics: Metrics, namespace: str, room: str) -> None:
+        self.cfg = cfg
+        self.redis = redis
+        self.wc = wall_control
+        self.sio = sio
+        self.metrics = metrics
+        self.namespace, self.room = namespace, room
+        self.engine: MediaEngine | None = None
+        self.applied_version = -1
+        self._tasks: list[asyncio.Task] = []
+        self._apply_lock = asyncio.Lock()
+
+    async def start(self) -> MediaEngine:
+        d = self.cfg.display
+        engine = MediaEngine(self.wc.wall, self.cfg.sources, fps=d.fps, timezone=d.timezone, labels=d.labels)
+        await asyncio.to_thread(engine.start)
+        self.engine = engine
+        await self.reload()
+        self._tasks = [asyncio.create_task(self._follow_changes(), name="media-follow"),
+                       asyncio.create_task(self._push_health(), name="media-health")]
+        log.info("media engine started", extra={"sources": len(self.cfg.sources), "screens": len(self.wc.wall.screens)})
+        return engine
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.engine is not None:
+            await asyncio.to_thread(self.engine.stop)
+            self.engine = None
+
+    async def apply(self, state: LayoutState) -> None:
+        """Show this layout unless a newer one is already shown (render plan built in a thread)."""
+        async with self._apply_lock:
+            if self.engine is None or state.version <= self.applied_version:
+                return
+            layout = Layout(windows=state.windows, scene=state.scene)
+            await asyncio.to_thread(self.engine.set_layout, layout)
+            self.applied_version = state.version
+
+    async def reload(self) -> None:
+        await self.apply(await self.wc.layout())
+
+    async def on_change(self, event: str, data: dict) -> None:
+        """WallControl hook: apply at once here, and tell the other processes."""
+        if event != "layout":
+            return
+        await self.apply(LayoutState.model_validate(data))
+        try:
+            await self.redis.publish(keys.WALL_CHANGED, str(data["version"]))
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            pass  # the others catch up by their periodic check
+
+    async def _follow_changes(self) -> None:
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(keys.WALL_CHANGED)
+                await self.reload()  # whatever changed while we were not listening
+                while True:
+                    msg = await pubsub.get_message(timeout=RECHECK_EVERY_S)
+                    if msg is None or int(msg["data"]) > self.applied_version:
+                        await self.reload()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis away: retry; the wall keeps showing what it shows
+                log.warning("layout follower reconnecting", extra={"error": str(exc)})
+                await asyncio.sleep(1.0)
+            finally:
+                try:
+                    await pubsub.aclose()
+                except Exception:
+                    pass
+
+    async def _push_health(self) -> None:
+        while True:
+            await asyncio.sleep(HEALTH_EVERY_S)
+            if self.engine is None:
+                continue
+            try:
+                health = self.engine.health()
+                self.metrics.observe_media(health)
+                await self.sio.emit("media:health", health, namespace=self.namespace, room=self.room)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("media health push failed")

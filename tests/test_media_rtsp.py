@@ -1,0 +1,179 @@
+"""A real RTSP camera (GStreamer's RTSP server on loopback): ingest, main/sub stream, outage and recovery."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from layouts import Layout, Rect, ScreenSpec, WallSpec, Window, build_wall
+from media.engine import MediaEngine
+from media.sources import SourceConfigLite
+from media.sources.pattern import decode_timecode, timecode_latency_ms
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+SERVER = Path(__file__).with_name("rtsp_server.py")
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def _gst_available() -> bool:
+    if not os.path.exists(SYSTEM_PYTHON):
+        return False
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0'); "
+                            "from gi.repository import GstRtspServer"], capture_output=True)
+    return probe.returncode == 0
+
+
+if not _gst_available():
+    pytest.skip("GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) is not installed; "
+                "see ../shared/TESTING.md", allow_module_level=True)
+
+
+class RtspServer:
+    """The server as a subprocess of the system interpreter; stop() and start() again on the same port."""
+
+    def __init__(self, port: int, mounts: list[str]) -> None:
+        self.port, self.mounts = port, mounts
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 15) -> None:
+        args = [SYSTEM_PYTHON, str(SERVER), "--port", str(self.port)]
+        for m in self.mounts:
+            args += ["--mount", m]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()  # "READY <port>"
+        if not line.startswith("READY"):
+            self.proc.kill()
+            raise RuntimeError(f"RTSP server did not start: {line!r} {self.proc.stderr.read()}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def url(self, mount: str) -> str:
+        return f"rtsp://127.0.0.1:{self.port}{mount}"
+
+
+@pytest.fixture
+def rtsp():
+    server = RtspServer(free_port(), ["/cam=1280x720", "/cam-sub=640x360"])
+    server.start()
+    yield server
+    server.stop()
+
+
+def wait_for(pred, timeout: float, step: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def one_screen():
+    return build_wall(WallSpec(px_per_mm=1, screens=[
+        ScreenSpec(id="s", kind="lcd", resolution=(640, 360), size_mm=(640, 360), position_mm=(0, 0))]))
+
+
+def is_slate(y: np.ndarray, u: np.ndarray) -> bool:
+    """Greyed (no colour) with white slate text in the middle."""
+    h, w = y.shape
+    return bool((u == 128).all() and (y[h // 3:2 * h // 3, w // 10:9 * w // 10] >= 230).sum() > 50)
+
+
+def has_colour(u: np.ndarray) -> bool:
+    return bool((np.abs(u.astype(int) - 128) > 20).mean() > 0.2)  # SMPTE bars are colourful
+
+
+def test_camera_frames_arrive_and_health_goes_live(rtsp):
+    e = MediaEngine(one_screen(), [SourceConfigLite("cam", rtsp.url("/cam"))], fps=25, labels=False)
+    e.start()
+    try:
+        e.set_layout(Layout(windows=[Window(id="w", kind="video", rect=Rect(0, 0, 640, 360), source="cam")]))
+        e.acquire_screen("s")
+        src = e.source("cam")
+        f = wait_for(lambda: src.latest.get(), 15)
+        assert f is not None and (f.width, f.height) == (1280, 720)
+        assert wait_for(lambda: src.health().state == "live" and src.health().fps >= 15, 10)
+        h = src.health()
+        assert h.bitrate_kbps > 0 and h.reconnects == 0 and h.lost_since is None and h.stream == "main"
+        out = wait_for(lambda: e.screen_output("s").get(), 5)
+        assert has_colour(out.u)
+    finally:
+        e.stop()
+
+
+def test_camera_shown_small_switches_to_its_sub_stream(rtsp):
+    cfg = SourceConfigLite("cam", rtsp.url("/cam"), sub_url=rtsp.url("/cam-sub"))
+    wall = build_wall(WallSpec(px_per_mm=1, screens=[  # a 1280x720 screen, 2 screen pixels per canvas pixel
+        ScreenSpec(id="s", kind="lcd", resolution=(1280, 720), size_mm=(640, 360), position_mm=(0, 0))]))
+    e = MediaEngine(wall, [cfg], fps=25, labels=False)
+    e.start()
+    try:
+        # A 1280x720 camera in a 192x108 window: far below half size.
+        e.set_layout(Layout(windows=[Window(id="w", kind="video", rect=Rect(0, 0, 96, 54), source="cam")]))
+        e.acquire_screen("s")
+        src = e.source("cam")
+        assert wait_for(lambda: src.health().stream == "sub" and (src.latest.get() or None) is not None
+                        and src.latest.get().width == 640, 20)
+        assert src.skip_loop_filter  # 192/640 of the sub stream: still below half
+        # Made large again (full screen, 1280x720): back to the main stream.
+        e.set_layout(Layout(windows=[Window(id="w", kind="video", rect=Rect(0, 0, 640, 360), source="cam")]))
+        assert wait_for(lambda: src.health().stream == "main" and src.latest.get().width == 1280, 25)
+        assert src.health().state == "live"
+    finally:
+        e.stop()
+
+
+def test_camera_outage_shows_the_slate_then_live_video_again_and_the_wall_keeps_running(rtsp):
+    sources = [SourceConfigLite("cam", rtsp.url("/cam"), name="Gate camera"),
+               SourceConfigLite("pat", "pattern://other?size=640x360", name="Other")]
+    e = MediaEngine(one_screen(), sources, fps=25, labels=True)
+    e.start()
+    try:
+        e.set_layout(Layout(windows=[
+            Window(id="cam", kind="video", rect=Rect(0, 0, 320, 360), source="cam"),
+            Window(id="pat", kind="video", rect=Rect(320, 0, 320, 360), source="pat"),
+        ]))
+        e.acquire_screen("s")
+        out = e.screen_output("s")
+        src = e.source("cam")
+        assert wait_for(lambda: src.health().state == "live", 15)
+        assert wait_for(lambda: has_colour(out.get().u[20:, :160]), 5)
+
+        rtsp.stop()
+        t0 = time.monotonic()
+        assert wait_for(lambda: src.health().state in ("stalled", "lost"), 3)
+        assert wait_for(lambda: is_slate(out.get().y[60:, :320], out.get().u[30:, :160]), 3 - (time.monotonic() - t0))
+        assert src.health().lost_since is not None
+
+        # Meanwhile the other window keeps updating: fresh timecodes, steadily.
+        codes = set()
+        end = time.monotonic() + 2
+        while time.monotonic() < end:
+            f = out.wait_newer(out.get().seq, 1)
+            code = decode_timecode(f.y[:, 320:])
+            assert code is not None and timecode_latency_ms(code) < 1000
+            codes.add(code)
+        assert len(codes) >= 20
+
+        rtsp.start()
+        assert wait_for(lambda: src.health().state == "live", 30)
+        assert wait_for(lambda: has_colour(out.get().u[20:, :160]), 5)
+        h = src.health()
+        assert h.reconnects >= 1 and h.lost_since is None
+    finally:
+        e.stop()
