@@ -212,15 +212,11 @@ async def wait_until(predicate, timeout: float = 5.0, what: str = "condition") -
 _DEMO_USER_HASHES: dict[str, dict[str, str]] = {}
 
 
-@pytest.fixture
-async def api_client(redis_url: str, demo_config: HallConfig):
-    """Like `client`, but the demo users' records (made once by the real bootstrap) are copied into the
-    emptied Redis instead of being hashed again with Argon2 for every test."""
+async def seed_demo_users(redis_url: str, demo_config: HallConfig) -> None:
+    """Put the demo users into an emptied Redis: bootstrapped (Argon2) once per session, copied after."""
     import redis.asyncio as aioredis
-    from aiohttp.test_utils import TestClient, TestServer
 
     from backend import keys
-    from backend.app import create_app
     from backend.auth import Users
 
     r = aioredis.Redis.from_url(redis_url, decode_responses=True)
@@ -235,6 +231,17 @@ async def api_client(redis_url: str, demo_config: HallConfig):
                 await r.sadd(keys.USERS, name)
     finally:
         await r.aclose()
+
+
+@pytest.fixture
+async def api_client(redis_url: str, demo_config: HallConfig):
+    """Like `client`, but the demo users' records (made once by the real bootstrap) are copied into the
+    emptied Redis instead of being hashed again with Argon2 for every test."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from backend.app import create_app
+
+    await seed_demo_users(redis_url, demo_config)
     app = create_app(demo_config, redis_url, bootstrap_users=False)
     async with TestClient(TestServer(app)) as c:
         yield c
