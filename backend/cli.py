@@ -265,7 +265,7 @@ def cmd_bench_capacity(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_events(args: argparse.Namespace) -> int:
-    from .events import bench
+    from .bench import events as bench
 
     return bench.main(_load(args.config), args.config, rate=args.rate, duration=args.duration,
                       saturation_s=args.saturation, concurrency=args.concurrency)
