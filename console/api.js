@@ -70,3 +70,16 @@ export const api = {
   deleteScene: (name) => request("DELETE", `/api/scenes/${enc(name)}`),
   applyScene: (version, name) => request("POST", `/api/scenes/${enc(name)}/apply`, { version }),
 };
+
+/** GET an image (snapshot JPEG) with the bearer token; resolves to a Blob, throws ApiError (or AbortError). */
+export async function fetchImage(path, signal) {
+  const headers = { Accept: "image/jpeg" };
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  const res = await fetch(path, { headers, signal, cache: "no-store" });
+  if (!res.ok) {
+    let body = null;
+    try { body = await res.json(); } catch { /* not JSON */ }
+    throw new ApiError(res.status, body);
+  }
+  return res.blob();
+}

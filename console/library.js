@@ -8,8 +8,9 @@ import { notify } from "./notice.js";
 const DRAG_THRESHOLD_PX = 4;
 
 export class Library {
-  constructor({ sourceList, panelList, filter, wallView }) {
+  constructor({ sourceList, panelList, filter, wallView, thumbnails = null }) {
     this.sourceList = sourceList;
+    this.thumbnails = thumbnails;  // live pictures and health of the source items (thumbnails.js)
     this.panelList = panelList;
     this.filter = filter;
     this.wallView = wallView;
@@ -55,6 +56,7 @@ export class Library {
       frag.append(empty);
     }
     this.sourceList.replaceChildren(frag);
+    this.thumbnails?.attach();
 
     this.panelList.replaceChildren(...state.panels.map((p) => this.item("panel", p.id, p.name, "panel")));
   }
@@ -65,15 +67,39 @@ export class Library {
     el.dataset.testid = `${type}-${id}`;
     el.dataset.type = type;
     el.dataset.id = id;
-    const dot = document.createElement("span");
-    dot.className = `lib-dot kind-${kind}`;
     const label = document.createElement("span");
     label.className = "lib-name";
     label.textContent = name;
     const tag = document.createElement("span");
     tag.className = "lib-tag";
     tag.textContent = kind;
-    el.append(dot, label, tag);
+    if (type !== "source") {
+      const dot = document.createElement("span");
+      dot.className = `lib-dot kind-${kind}`;
+      el.append(dot, label, tag);
+      return el;
+    }
+    // A source: live thumbnail with a health dot, the name, then health label and kind.
+    const thumb = document.createElement("span");
+    thumb.className = `lib-thumb kind-${kind}`;
+    const img = document.createElement("img");
+    img.alt = "";
+    img.draggable = false;
+    img.dataset.thumb = id;
+    img.dataset.testid = `source-thumb-${id}`;
+    const dot = document.createElement("i");
+    dot.className = "health-dot";
+    thumb.append(img, dot);
+    const health = document.createElement("span");
+    health.className = "lib-health";
+    health.dataset.testid = `source-health-${id}`;
+    const meta = document.createElement("span");
+    meta.className = "lib-meta";
+    meta.append(health, tag);
+    const text = document.createElement("span");
+    text.className = "lib-text";
+    text.append(label, meta);
+    el.append(thumb, text);
     return el;
   }
 

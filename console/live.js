@@ -1,7 +1,8 @@
-// The /console Socket.IO connection: layout, presets and scenes pushed by the server.
+// The /console Socket.IO connection: layout, presets, scenes and media health pushed by the server.
 
 import { update, setLayout } from "./store.js";
 import { api } from "./api.js";
+import { setHealth } from "./health.js";
 
 /** Connect with the session token; returns a function that disconnects. */
 export function connectLive(token, { onUnauthorized }) {
@@ -10,7 +11,7 @@ export function connectLive(token, { onUnauthorized }) {
 
   let fresh = true;  // the first layout after a (re)connect is taken even if its version went down
   socket.on("connect", () => { fresh = true; update({ connection: "connected" }); });
-  socket.on("disconnect", () => update({ connection: "disconnected" }));
+  socket.on("disconnect", () => { update({ connection: "disconnected" }); setHealth(null); });
   socket.io.on("reconnect_attempt", () => update({ connection: "reconnecting" }));
   socket.on("connect_error", async () => {
     update({ connection: "disconnected" });
@@ -28,6 +29,7 @@ export function connectLive(token, { onUnauthorized }) {
   socket.on("layout", (layout) => { setLayout(layout, { force: fresh }); fresh = false; });
   socket.on("presets", (msg) => update({ presets: msg.presets || [] }));
   socket.on("scenes", (msg) => update({ scenes: msg.scenes || [] }));
+  socket.on("media:health", (msg) => setHealth(msg));
 
-  return () => socket.disconnect();
+  return () => { socket.disconnect(); setHealth(null); };
 }

@@ -9,6 +9,8 @@ import { SplitPanel } from "./split.js";
 import { PresetPanel } from "./presets.js";
 import { WindowTable } from "./window-table.js";
 import { connectLive } from "./live.js";
+import { SourceThumbnails } from "./thumbnails.js";
+import { WallPreview } from "./preview.js";
 import { clockRect, textRect } from "./geometry.js";
 import { notify } from "./notice.js";
 
@@ -21,6 +23,7 @@ let views = null;
 
 function showLogin(message) {
   if (disconnectLive) { disconnectLive(); disconnectLive = null; }
+  if (views) { views.thumbnails.clear(); views.preview.stop(); }
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -61,8 +64,10 @@ setUnauthorizedHandler((message) => showLogin(message));
 
 function buildViews() {
   const wallView = new WallView($("#wall"), $("#wall-frame"));
+  const preview = new WallPreview(wallView, $("#live-preview"));
+  const thumbnails = new SourceThumbnails($("#source-list"));
   const library = new Library({
-    sourceList: $("#source-list"), panelList: $("#panel-list"), filter: $("#source-filter"), wallView,
+    sourceList: $("#source-list"), panelList: $("#panel-list"), filter: $("#source-filter"), wallView, thumbnails,
   });
   const split = new SplitPanel($("#split-panel"));
   const presets = new PresetPanel({
@@ -96,7 +101,7 @@ function buildViews() {
       update({ selectedWindow: null, selectedScreens: [], selectedSources: [] });
     }
   });
-  return { wallView, library, split, presets, table };
+  return { wallView, library, split, presets, table, thumbnails, preview };
 }
 
 /** Clock and text windows go on the first targeted screen (or the first screen of the wall). */
@@ -154,6 +159,8 @@ async function start() {
   }
   actions.refreshPresets();
   actions.refreshScenes();
+  views.thumbnails.start();
+  views.preview.start();
   if (disconnectLive) disconnectLive();
   disconnectLive = connectLive(session.token, { onUnauthorized: showLogin });
 }

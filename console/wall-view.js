@@ -17,6 +17,7 @@ export class WallView {
     this.optimistic = null; // {id, rect} shown while a move is on its way to the server
     this.pendingRender = false;
     this.dropTarget = null;
+    this.preview = null;   // the live wall preview (preview.js) once it is attached
     new ResizeObserver(() => this.render()).observe(frame);
     root.addEventListener("pointerdown", (e) => this.onPointerDown(e));
     window.addEventListener("pointermove", (e) => this.onPointerMove(e));
@@ -73,6 +74,7 @@ export class WallView {
       label.className = "screen-id";
       label.textContent = s.id;
       el.append(label);
+      this.preview?.decorate(el, s);
       screens.append(el);
     }
 
@@ -99,6 +101,7 @@ export class WallView {
       marks.append(el);
     }
     this.root.replaceChildren(screens, windows, marks);
+    this.preview?.rendered();
   }
 
   windowElement(w, stackIndex) {

@@ -1,0 +1,156 @@
+"""Live previews in the operator console: source thumbnails with health, and the wall's screens as they are now.
+
+Real headless Chromium against a running hall with its media engine: the pictures are the engine's own
+snapshots (fetched with the bearer token, shown through object URLs), the health is its `media:health` push.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.e2e_helpers import put_layout
+
+pytestmark = pytest.mark.e2e
+
+MEDIA_TIMEOUT_MS = 20_000  # a pattern source starts within a second or two; leave room on a busy machine
+
+# Mean luma (0..255) and spread of a loaded <img>, read back through a canvas (blob: URLs are same-origin).
+IMAGE_STATS = """(img) => {
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext('2d');
+  g.drawImage(img, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data;
+  let sum = 0, sum2 = 0, n = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+    sum += y; sum2 += y * y; n++;
+  }
+  const mean = sum / n;
+  return {mean, std: Math.sqrt(Math.max(0, sum2 / n - mean * mean)), src: img.currentSrc};
+}"""
+
+
+def screens_in_reading_order(wall: dict) -> list[dict]:
+    return sorted(wall["wall"]["screens"], key=lambda s: (s["canvas"]["y"], s["canvas"]["x"]))
+
+
+def pattern_source(wall: dict) -> dict:
+    return next(s for s in wall["sources"] if s["kind"] == "pattern")
+
+
+def wait_loaded(page: Page, testid: str) -> None:
+    page.wait_for_function(
+        "(id) => { const i = document.querySelector(`[data-testid='${id}']`);"
+        " return !!i && i.complete && i.naturalWidth > 0; }",
+        arg=testid, timeout=MEDIA_TIMEOUT_MS)
+
+
+def snapshot_requests(page: Page, kind: str) -> list[str]:
+    """Record the URLs of snapshot requests of `kind` ("sources" or "screens") the page makes from now on."""
+    seen: list[str] = []
+    pattern = re.compile(rf"/api/{kind}/[^/]+/snapshot\.jpg")
+    page.on("request", lambda req: seen.append(req.url) if pattern.search(req.url) else None)
+    return seen
+
+
+def test_a_source_on_the_wall_has_a_live_thumbnail_and_health(hall, empty_wall, open_console):
+    screen = screens_in_reading_order(empty_wall)[0]
+    source = pattern_source(empty_wall)
+    put_layout(hall, [{"id": "prev-src", "kind": "video", "source": source["id"], "rect": screen["canvas"]}])
+    page = open_console("operator1")
+
+    item = page.get_by_test_id(f"source-{source['id']}")
+    item.scroll_into_view_if_needed()
+    thumb = page.get_by_test_id(f"source-thumb-{source['id']}")
+    wait_loaded(page, f"source-thumb-{source['id']}")
+    stats = thumb.evaluate(IMAGE_STATS)
+    assert stats["src"].startswith("blob:"), stats
+    assert stats["std"] > 10, f"the thumbnail is flat, not the moving pattern: {stats}"
+
+    health = page.get_by_test_id(f"source-health-{source['id']}")
+    expect(health).to_have_text("live", timeout=MEDIA_TIMEOUT_MS)
+    expect(item).to_have_attribute("data-health", "live")
+    expect(item).to_have_attribute("title", re.compile(r"\d+(\.\d)? fps"))
+
+    # The thumbnail keeps refreshing (a new object URL every couple of seconds), the old URL revoked.
+    first = thumb.evaluate("(img) => img.currentSrc")
+    page.wait_for_function(
+        "([id, old]) => { const i = document.querySelector(`[data-testid='${id}']`);"
+        " return i.currentSrc !== old && i.naturalWidth > 0; }",
+        arg=[f"source-thumb-{source['id']}", first], timeout=MEDIA_TIMEOUT_MS)
+    revoked = page.evaluate(
+        "(url) => fetch(url).then(() => false, () => true)", first)
+    assert revoked, "the previous thumbnail's object URL was not revoked"
+
+
+def test_the_wall_preview_shows_what_a_screen_with_a_window_shows(hall, empty_wall, open_console):
+    screens = screens_in_reading_order(empty_wall)
+    shown, empty = screens[0], screens[-1]
+    source = pattern_source(empty_wall)
+    put_layout(hall, [{"id": "prev-wall", "kind": "video", "source": source["id"], "rect": shown["canvas"]}])
+    page = open_console("operator1")
+
+    expect(page.get_by_test_id("live-preview")).to_be_checked()
+    expect(page.get_by_test_id("wall")).to_have_class(re.compile(r"\blive-preview\b"))
+    wait_loaded(page, f"screen-preview-{shown['id']}")
+    wait_loaded(page, f"screen-preview-{empty['id']}")
+    preview = page.get_by_test_id(f"screen-preview-{shown['id']}")
+    # Drawn inside its screen's rectangle, about as wide as it is drawn.
+    box, sbox = preview.bounding_box(), page.get_by_test_id(f"screen-{shown['id']}").bounding_box()
+    assert box and sbox and abs(box["width"] - sbox["width"]) < 2 and abs(box["height"] - sbox["height"]) < 2
+    natural = preview.evaluate("(img) => img.naturalWidth")
+    assert 32 <= natural <= max(64, sbox["width"] * 2.5), natural
+    # The composed picture of the screen with the pattern on it is lively; the empty screen is dark.
+    page.wait_for_function(
+        "(id) => { const i = document.querySelector(`[data-testid='${id}']`);"
+        " const c = document.createElement('canvas'); c.width = i.naturalWidth; c.height = i.naturalHeight;"
+        " const g = c.getContext('2d'); g.drawImage(i, 0, 0); const d = g.getImageData(0, 0, c.width, c.height).data;"
+        " let s = 0; for (let k = 0; k < d.length; k += 4) s += d[k] + d[k + 1] + d[k + 2];"
+        " return s / (d.length / 4) / 3 > 40; }",
+        arg=f"screen-preview-{shown['id']}", timeout=MEDIA_TIMEOUT_MS)
+    lit = preview.evaluate(IMAGE_STATS)
+    dark = page.get_by_test_id(f"screen-preview-{empty['id']}").evaluate(IMAGE_STATS)
+    assert lit["std"] > 10 and lit["mean"] > dark["mean"] + 20, (lit, dark)
+
+
+def test_the_preview_toggle_and_a_hidden_page_stop_the_polling(hall, empty_wall, open_console):
+    page = open_console("operator1")
+    screen = screens_in_reading_order(empty_wall)[0]
+    wait_loaded(page, f"screen-preview-{screen['id']}")
+
+    # Off: the pictures go, windows are opaque again, and no screen snapshot is asked for.
+    page.get_by_test_id("live-preview").uncheck()
+    expect(page.get_by_test_id(f"screen-preview-{screen['id']}")).to_have_count(0)
+    expect(page.get_by_test_id("wall")).not_to_have_class(re.compile(r"\blive-preview\b"))
+    time.sleep(0.3)  # let requests already on their way finish
+    screens_asked = snapshot_requests(page, "screens")
+    time.sleep(2.5)
+    assert screens_asked == [], screens_asked
+
+    # On again: back within a moment.
+    page.get_by_test_id("live-preview").check()
+    wait_loaded(page, f"screen-preview-{screen['id']}")
+
+    # A hidden page (another tab in front) asks for nothing; shown again, it resumes.
+    page.evaluate("""() => {
+      Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+      Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+      document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    time.sleep(0.3)
+    asked = snapshot_requests(page, "s[a-z]+")
+    time.sleep(3)
+    assert asked == [], asked
+    page.evaluate("""() => {
+      delete document.hidden; delete document.visibilityState;
+      document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    page.wait_for_function("() => !document.hidden")
+    deadline = time.monotonic() + 5
+    while not asked and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert any("/api/screens/" in u for u in asked), "polling did not resume when the page was shown again"
