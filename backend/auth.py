@@ -54,6 +54,7 @@ class Users:
     def __init__(self, redis: aioredis.Redis, cfg: AuthConfig) -> None:
         self.redis = redis
         self.cfg = cfg
+        self._resolve = redis.register_script(_RESOLVE)
 
     # -- accounts ---------------------------------------------------------
     async def add(self, name: str, role: str, password: str, display_name: str | None = None,
@@ -169,16 +170,15 @@ class Users:
         if not token or len(token) > 200:
             return None
         th = hash_token(token)
-        data = await self.redis.hgetall(keys.token(th))
-        if not data:
+        # one round trip: the token and whether its user still exists (every request pays this)
+        found = await self._resolve(keys=[keys.token(th)], args=[keys.user("")])
+        if not found:
             return None
-        expires = float(data.get("expires_at") or 0)
+        name, role, screen, expires_at = found
+        expires = float(expires_at or 0)
         if expires and expires < time.time():
             return None
-        name = data["user"]
-        if not name.startswith("screen:") and not await self.redis.exists(keys.user(name)):
-            return None
-        return Identity(name, data["role"], data.get("screen") or None, th)
+        return Identity(name, role, screen or None, th)
 
     async def revoke(self, token: str) -> None:
         await self.revoke_hash(hash_token(token))
@@ -198,6 +198,16 @@ class Users:
                 pipe.delete(keys.token(th))
             pipe.delete(keys.user_tokens(name))
             await pipe.execute()
+
+
+# KEYS[1] = the token's hash key, ARGV[1] = the user key prefix. Returns {user, role, screen,
+# expires_at}, or nil when the token is unknown or its (non-screen) user has been removed.
+_RESOLVE = """
+local t = redis.call('HMGET', KEYS[1], 'user', 'role', 'screen', 'expires_at')
+if not t[1] then return nil end
+if string.sub(t[1], 1, 7) ~= 'screen:' and redis.call('EXISTS', ARGV[1] .. t[1]) == 0 then return nil end
+return {t[1], t[2], t[3] or '', t[4] or '0'}
+"""
 
 
 def _verify(stored: str, password: str) -> bool:

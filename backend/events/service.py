@@ -118,12 +118,7 @@ class EventService:
                                                         "first (POST /api/events/photos)"} for i in missing])
         reporter = ident.name if not body.reporter_name or ident.role != "integration" else body.reporter_name
         digest = idempotency_digest(ident.name, body.idempotency_key) if body.idempotency_key else None
-        if digest:  # cheap early answer for a retry; the script checks again atomically
-            first = await self.redis.get(keys.event_idempotency(digest))
-            if first:
-                ev = await self.store.get(first)
-                if ev is not None:
-                    return ev, False
+        # a retried report (same idempotency key) is recognised inside the write script, atomically
         now = time.time()
         grid = self.grids.locate(body.lat, body.lon) if body.lat is not None and body.lon is not None else None
         cat = self.taxonomy.get(body.category) if body.category else None
