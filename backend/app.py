@@ -29,6 +29,18 @@ from .wall_media import WallMedia
 log = logging.getLogger("hall.app")
 
 
+async def watch_event_loop(metrics: Metrics, every: float = 0.05, warn_after: float = 0.25) -> None:
+    """Measure how late the loop wakes up: a frozen loop freezes every console; say so in the logs."""
+    loop = asyncio.get_running_loop()
+    while True:
+        start = loop.time()
+        await asyncio.sleep(every)
+        lag = loop.time() - start - every
+        metrics.loop_lag.observe(max(lag, 0.0))
+        if lag > warn_after:
+            log.warning("event loop was blocked", extra={"lag_ms": round(lag * 1000)})
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
     resp = await handler(request)
@@ -95,13 +107,15 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
             if created:
                 log.info("users created from config", extra={"users": ",".join(created)})
         app["event_timers"] = asyncio.create_task(app["events"].run_timers())
+        app["loop_watch"] = asyncio.create_task(watch_event_loop(app["metrics"]))
         if media and "media" not in app:
             app["media"] = await wall_media.start()
 
     async def on_cleanup(app: web.Application) -> None:
         await wall_media.stop()
-        if "event_timers" in app:
-            app["event_timers"].cancel()
+        for task in ("event_timers", "loop_watch"):
+            if task in app:
+                app[task].cancel()
         await redis.aclose()
 
     app.on_startup.append(on_startup)

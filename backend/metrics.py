@@ -21,6 +21,9 @@ class Metrics:
         self.redis_up = Gauge("hall_redis_up", "1 when Redis answered the last health check", registry=self.registry)
         self.uptime = Gauge("hall_uptime_seconds", "seconds since this process started", registry=self.registry)
 
+        self.loop_lag = Histogram("hall_event_loop_lag_seconds", "how late the event loop runs a 50 ms timer",
+                                  registry=self.registry,
+                                  buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
         # media: refreshed from the engine's health at each scrape
         self.source_up = Gauge("hall_source_up", "1 when the source delivers frames (state live)", ["source"],
                                registry=self.registry)

@@ -42,6 +42,7 @@ class _Hall:
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, REDIS_URL=redis_url, HALL_LOG_LEVEL="WARNING")
         self.log = open(data_dir / "hall.log", "w")
+        self.log_path = data_dir / "hall.log"
         self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--config", config, "--port",
                                       str(self.port), "--data-dir", str(data_dir)], stdout=subprocess.PIPE,
                                      stderr=self.log, text=True, env=env)
@@ -186,8 +187,10 @@ async def run(cfg: HallConfig, config_path: str, *, rate: float, duration: float
 
 def main(cfg: HallConfig, config_path: str, *, rate: float, duration: float, saturation_s: float,
          concurrency: int) -> int:
+    from ..cli import _loop_factory  # the load generator on the same loop kind as the hall
+
     res = asyncio.run(run(cfg, config_path, rate=rate, duration=duration, saturation_s=saturation_s,
-                          concurrency=concurrency))
+                          concurrency=concurrency), loop_factory=_loop_factory())
     f, s = res["fixed"], res["saturation"]
     print(f"events intake, durability on (appendfsync always), {res['cpus']} CPUs")
     print(f"  fixed rate {f['offered_per_s']}/s for {f['duration_s']} s: {f['acked']}/{f['sent']} acknowledged "
