@@ -250,7 +250,8 @@ def cmd_bench_latency(args: argparse.Namespace) -> int:
     _print(f"latency: pattern -> compositor -> x264 {args.preset} -> WebRTC (WHEP) -> Chromium, "
            f"{size[0]}x{size[1]} at {args.fps} fps, {args.seconds:g} s …")
     try:
-        r = asyncio.run(measure_latency(args.seconds, size, args.fps, settings, args.chromium))
+        r = asyncio.run(measure_latency(args.seconds, size, args.fps, settings, args.chromium),
+                        loop_factory=_loop_factory())  # the loop `hall serve` runs on
     except RuntimeError as exc:
         print(f"latency bench failed: {exc}", file=sys.stderr)
         return 1
