@@ -5,8 +5,10 @@ Each visible window part is its source's crop scaled once, straight into the scr
 frame or its state changed; a screen with nothing changed reuses its last output. A lost source
 shows its last frame greyed with a "SIGNAL LOST" slate and the time. Labels (window title or
 source name, local time) and slates are drawn on the luma plane only, on a neutral-chroma box,
-so no colour conversion is ever needed. Clock, text and panel windows are left black: the
-screen's kiosk page draws them over the video.
+so no colour conversion is ever needed. Their text is TrueType (a CJK font: camera names are
+Chinese) rendered and cached by ``media.text``, so a label costs a copy of a cached bitmap; only
+without Pillow or any font does it fall back to OpenCV's ASCII-only Hershey font. Clock, text
+and panel windows are left black: the screen's kiosk page draws them over the video.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 
 from layouts.plan import RenderPart, ScreenPlan
 from media.frames import Frame
+from media.text import text_renderer
 
 BLACK_Y, WHITE_Y, NEUTRAL_C = 16, 235, 128
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -40,6 +43,12 @@ class SourceView:
 def _ascii(text: str) -> str:
     # OpenCV's Hershey fonts have ASCII only; other characters would print as '?' anyway.
     return "".join(c if 32 <= ord(c) < 127 else "?" for c in text)
+
+
+def _font_px(scale: float) -> int:
+    # A Hershey scale as a TrueType size with the same cap height (Hershey: 22 px at 1.0; Noto Sans
+    # caps are 0.73 em); at least 12 px, below which CJK ideographs stop being legible.
+    return max(12, int(round(30 * scale)))
 
 
 def _edges(c0: float, c1: float, size: int) -> tuple[int, int]:
@@ -74,6 +83,7 @@ class ScreenCompositor:
         self.frames_reused = 0
         self.frames_composed = 0
         self.label_px = max(0.35, min(1.2, h / 1080 * 0.7))
+        self.text = text_renderer()  # shared font and bitmap cache; .available False: Hershey
 
     # -- public -----------------------------------------------------------------------------------
     def compose(self, plan: ScreenPlan, views: Mapping[str, SourceView],
@@ -198,6 +208,13 @@ class ScreenCompositor:
         if since is not None:
             lines.append("since " + datetime.fromtimestamp(since, self.tz).strftime("%Y-%m-%d %H:%M:%S"))
         scale = max(0.4, min(2.5, wh / 360))
+        if self.text.available:
+            px = _font_px(scale)
+            box = self.text.slate([(t, px if i == 0 else _font_px(scale * 0.6)) for i, t in enumerate(lines)],
+                                  int(12 * scale))
+            bh, bw = box.shape
+            self._put(part, int(wx + (ww - bw) / 2), int(wy + (wh - bh) / 2), box)
+            return
         thick = max(1, int(round(scale * 2)))
         sizes = [cv2.getTextSize(t, _FONT, scale * (1.0 if i == 0 else 0.6), thick)[0] for i, t in enumerate(lines)]
         gap = int(12 * scale)
@@ -228,14 +245,32 @@ class ScreenCompositor:
         c.v[y0 // 2:(y1 + 1) // 2, x0 // 2:(x1 + 1) // 2] = NEUTRAL_C
         return True
 
+    def _put(self, part: RenderPart, bx: int, by: int, box: np.ndarray) -> bool:
+        """Copy a luma box (from media.text) to canvas (bx, by), neutral chroma under it, clipped to
+        the part; False if nothing shows."""
+        bh, bw = box.shape
+        r = part.screen_rect
+        x0, y0 = max(bx, r.x), max(by, r.y)
+        x1, y1 = min(bx + bw, r.x + r.w), min(by + bh, r.y + r.h)
+        if x1 <= x0 or y1 <= y0:
+            return False
+        c = self._canvas
+        c.y[y0:y1, x0:x1] = box[y0 - by:y1 - by, x0 - bx:x1 - bx]
+        c.u[y0 // 2:(y1 + 1) // 2, x0 // 2:(x1 + 1) // 2] = NEUTRAL_C
+        c.v[y0 // 2:(y1 + 1) // 2, x0 // 2:(x1 + 1) // 2] = NEUTRAL_C
+        return True
+
     def _draw_label(self, part: RenderPart, title: str, clock: str) -> bool:
         """The window's label at its top-left corner, clipped to this part; False if it is not here."""
         wx, wy, ww, wh = self._window_rect(part)
         scale = min(self.label_px, max(0.3, wh / 300))
+        pad = max(3, int(6 * scale))
+        if self.text.available:
+            box = self.text.label(title[:48], clock, _font_px(scale), pad, max(0, int(ww) - 2 * pad))
+            return box.shape[1] > 0 and self._put(part, int(wx) + pad, int(wy) + pad, box)
         thick = max(1, int(round(scale * 2)))
         text = _ascii(title)[:48]
         (tw, th), base = cv2.getTextSize(f"{text}  88:88:88", _FONT, scale, thick)
-        pad = max(3, int(6 * scale))
         bx, by = int(wx) + pad, int(wy) + pad
         bw, bh = min(tw + 2 * pad, int(ww) - 2 * pad), th + base + 2 * pad
         if bw <= 0 or not self._box(part, bx, by, bw, bh):

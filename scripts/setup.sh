@@ -14,10 +14,11 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server redis-tools)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+# the compositor draws camera names (Chinese) and slates on the wall with this font (media/text.py)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 if [ "$profile" = test ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
   dpkg -s fonts-liberation >/dev/null 2>&1 || need+=(fonts-liberation)
-  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
   # real peers of the media tests: ffmpeg (the benchmarks' reference), GStreamer's RTSP server
   # (run by the system python3 through python3-gi) as a camera
   for p in ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
