@@ -29,6 +29,20 @@ from .wall_media import WallMedia
 log = logging.getLogger("hall.app")
 
 
+async def check_durability(redis) -> bool:
+    """An acknowledged report must survive a crash: say loudly when Redis is not set up for that."""
+    try:
+        conf = await redis.config_get("append*")
+    except Exception as exc:  # managed Redis may forbid CONFIG
+        log.warning("cannot read the Redis persistence settings", extra={"error": str(exc)})
+        return False
+    ok = conf.get("appendonly") == "yes" and conf.get("appendfsync") == "always"
+    if not ok:
+        log.warning("Redis is not appendonly yes / appendfsync always: an acknowledged write may be lost in a crash",
+                    extra={"appendonly": conf.get("appendonly"), "appendfsync": conf.get("appendfsync")})
+    return ok
+
+
 async def watch_event_loop(metrics: Metrics, every: float = 0.05, warn_after: float = 0.25) -> None:
     """Measure how late the loop wakes up: a frozen loop freezes every console; say so in the logs."""
     loop = asyncio.get_running_loop()
@@ -102,6 +116,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     async def on_startup(app: web.Application) -> None:
         await wait_for_redis(redis, redacted(redis_url))
         app["metrics"].redis_up.set(1)
+        await check_durability(redis)
         if bootstrap_users:
             created = await app["users"].bootstrap(cfg.users, dict(os.environ))
             if created:
