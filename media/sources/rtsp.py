@@ -104,9 +104,17 @@ class RtspSource(Source):
             self._mark_connected()
             self._error = None
             idle = True
-            for packet in container.demux(stream):
+            first = True
+            for packet, waited in _timed(container.demux(stream)):
                 if self._stopping.is_set() or self._switch:
                     return
+                if not first and waited >= self.read_timeout_s * 0.9:
+                    # On a silent connection that stays open (a hung camera, a cut network), FFmpeg's
+                    # RTSP demuxer answers its read timeout by handing out the packet it still held and
+                    # then waits out another timeout. Decoded, that stale picture would flip the window
+                    # from the slate back to "live" for a moment: treat the timeout as the failure it is.
+                    raise EOFError(f"no data for {waited:.1f} s (read timeout)")
+                first = False
                 if packet.size == 0:
                     continue
                 self._data(packet.size)
@@ -126,3 +134,15 @@ class RtspSource(Source):
                 # keep the picture (no slate) while the other stream opens
                 self._resumed_mono = time.monotonic() + self.open_timeout_s
             container.close()
+
+
+def _timed(packets):
+    """(packet, seconds spent waiting for it) pairs: the wait is measured from when the next one was asked for."""
+    it = iter(packets)
+    while True:
+        t = time.monotonic()
+        try:
+            packet = next(it)
+        except StopIteration:
+            return
+        yield packet, time.monotonic() - t
