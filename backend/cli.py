@@ -33,17 +33,6 @@ def _load(path: str) -> HallConfig:
         raise SystemExit(1) from None
 
 
-def _loop_factory():
-    """uvloop when installed (fewer, cheaper system calls per request); else asyncio's own loop."""
-    if os.environ.get("HALL_EVENT_LOOP", "uvloop") == "asyncio":
-        return None
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
-
-
 def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool) -> int:
     setup_logging(os.environ.get("HALL_LOG_LEVEL", "INFO"))
     Path(data_dir).mkdir(parents=True, exist_ok=True)
@@ -57,7 +46,7 @@ def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool
             print(f"cannot start the embedded Redis: {exc}", file=sys.stderr)
             return 1
     try:
-        asyncio.run(_serve(cfg, url, host, port, data_dir, demo, embedded is not None), loop_factory=_loop_factory())
+        asyncio.run(_serve(cfg, url, host, port, data_dir, demo, embedded is not None))
     except KeyboardInterrupt:
         pass
     except SystemExit as exc:
@@ -250,8 +239,7 @@ def cmd_bench_latency(args: argparse.Namespace) -> int:
     _print(f"latency: pattern -> compositor -> x264 {args.preset} -> WebRTC (WHEP) -> Chromium, "
            f"{size[0]}x{size[1]} at {args.fps} fps, {args.seconds:g} s …")
     try:
-        r = asyncio.run(measure_latency(args.seconds, size, args.fps, settings, args.chromium),
-                        loop_factory=_loop_factory())  # the loop `hall serve` runs on
+        r = asyncio.run(measure_latency(args.seconds, size, args.fps, settings, args.chromium))
     except RuntimeError as exc:
         print(f"latency bench failed: {exc}", file=sys.stderr)
         return 1

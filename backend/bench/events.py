@@ -187,10 +187,8 @@ async def run(cfg: HallConfig, config_path: str, *, rate: float, duration: float
 
 def main(cfg: HallConfig, config_path: str, *, rate: float, duration: float, saturation_s: float,
          concurrency: int) -> int:
-    from ..cli import _loop_factory  # the load generator on the same loop kind as the hall
-
     res = asyncio.run(run(cfg, config_path, rate=rate, duration=duration, saturation_s=saturation_s,
-                          concurrency=concurrency), loop_factory=_loop_factory())
+                          concurrency=concurrency))
     f, s = res["fixed"], res["saturation"]
     print(f"events intake, durability on (appendfsync always), {res['cpus']} CPUs")
     print(f"  fixed rate {f['offered_per_s']}/s for {f['duration_s']} s: {f['acked']}/{f['sent']} acknowledged "
