@@ -271,3 +271,28 @@ async def test_openapi_lists_every_event_route(api):
     assert paths["/api/events/{id}/dispatch"]["post"]["x-roles"] == ["admin", "commander", "operator"]
     assert "409" in paths["/api/events/{id}/dispatch"]["post"]["responses"]
     assert "ReportIn" in doc["components"]["schemas"]
+
+
+async def test_a_residents_contact_is_shown_only_to_those_who_call_back(api, who):
+    eid = (await post(api, "/api/events", who["integration"], report_body(), 201))["event"]["id"]
+    screen_token, _, _ = await api.app["users"].issue("screen:lcd-1-1", "screen", ttl_seconds=600, screen="lcd-1-1")
+    seen = {}
+    for name, headers in (("operator1", who["operator1"]), ("expert1", who["expert1"]),
+                          ("integration", who["integration"]),
+                          ("screen", {"Authorization": f"Bearer {screen_token}"})):
+        resp = await api.get(f"/api/events/{eid}", headers=headers)
+        assert resp.status == 200, name
+        seen[name] = (await resp.json())["event"]["contact"]
+    assert seen == {"operator1": "138-0000-0000", "expert1": None, "integration": None, "screen": None}
+    listed = await (await api.get("/api/events", headers={"Authorization": f"Bearer {screen_token}"})).json()
+    assert [e["contact"] for e in listed["events"]] == [None]
+
+
+async def test_whole_exports_are_for_the_hall_and_the_archive_only(api, who):
+    await post(api, "/api/events", who["integration"], report_body(), 201)
+    for path in ("/api/events/export", "/api/events/audit"):
+        assert (await api.get(path, headers=who["worker1"])).status == 403
+        assert (await api.get(path, headers=who["expert1"])).status == 403
+        assert (await api.get(path, headers=who["commander1"])).status == 200
+    exported = await (await api.get("/api/events/export", headers=who["integration"])).json()
+    assert exported["events"][0]["contact"] is None

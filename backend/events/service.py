@@ -37,6 +37,8 @@ CHANNELS_BY_ROLE: dict[str, frozenset[str]] = {
     "integration": frozenset({"resident", "camera", "open311", "department"}),
 }
 RETRIES = 20
+# Who sees a reporter's contact (to call back or meet on site); everyone else gets null.
+CONTACT_ROLES = frozenset({"admin", "operator", "commander", "department", "worker"})
 
 
 class EventService:
@@ -68,6 +70,8 @@ class EventService:
     def view(self, ev: Event, role: str | None = None, now: float | None = None) -> dict:
         now = time.time() if now is None else now
         d = ev.model_dump(mode="json", exclude={"marks", "node_clock", "case_clock"})
+        if role not in CONTACT_ROLES:  # a resident's phone or e-mail is not for the wall or other systems
+            d["contact"] = None
         d["countdown"] = wf.countdown(ev, self.rules, now)
         d["actions"] = wf.allowed_actions(ev.state, role)
         d["reported_at_local"] = _iso(ev.reported_at, self.calendar)

@@ -22,6 +22,7 @@ from . import api
 
 READ = frozenset({"admin", "operator", "commander", "expert", "worker", "department", "integration", "screen"})
 STATS = READ
+ARCHIVE = frozenset({"admin", "operator", "commander", "integration"})  # whole exports, audit log included
 TAG = "events"
 
 # What each action needs, for the API document.
@@ -137,12 +138,12 @@ async def get_photo(request: web.Request, ident: Identity) -> web.StreamResponse
     return web.FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})
 
 
-@api.route("GET", "/api/events/export", summary="Export events (JSON or CSV) for the archive", roles=READ,
+@api.route("GET", "/api/events/export", summary="Export events (JSON or CSV) for the archive", roles=ARCHIVE,
            query=ExportQuery, tag=TAG)
 async def export_events(request: web.Request, ident: Identity, query: ExportQuery) -> web.StreamResponse:
     svc = _svc(request)
     evs, _ = await svc.list(query)
-    rows = [svc.view(e) for e in evs]
+    rows = [svc.view(e, ident.role) for e in evs]
     if query.format == "json":
         return web.json_response({"events": rows}, headers=_attachment("events.json"))
     cols = ["id", "state", "channel", "category", "category_name", "description", "lat", "lon", "address", "grid",
@@ -152,7 +153,7 @@ async def export_events(request: web.Request, ident: Identity, query: ExportQuer
     return _csv(rows, cols, "events.csv")
 
 
-@api.route("GET", "/api/events/audit", summary="Export the audit log of all events (JSON or CSV)", roles=READ,
+@api.route("GET", "/api/events/audit", summary="Export the audit log of all events (JSON or CSV)", roles=ARCHIVE,
            query=AuditExportQuery, tag=TAG)
 async def export_audit(request: web.Request, ident: Identity, query: AuditExportQuery) -> web.StreamResponse:
     start = f"({query.after}" if query.after else "-"
