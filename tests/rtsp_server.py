@@ -1,7 +1,7 @@
 """A real RTSP server for tests: GStreamer's gst-rtsp-server serving synthetic H.264 cameras.
 
 Run with the system interpreter (python3-gi is not in the virtual environment):
-    /usr/bin/python3 tests/rtsp_server.py --port 8554 --mount /cam1=1280x720 --mount /cam1-sub=640x360
+    /usr/bin/python3 tests/rtsp_server.py --port 8554 --mount /cam1=1280x720 --mount /cam1-sub=640x360:ball
 Each mount is ``videotestsrc ! x264enc tune=zerolatency key-int-max=25 ! rtph264pay`` at 25 fps
 (shared media). Prints ``READY <port>`` once listening; SIGTERM or SIGINT stops it.
 """
@@ -34,7 +34,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--mount", action="append", required=True,
-                    help="/path=WIDTHxHEIGHT (repeatable)")
+                    help="/path=WIDTHxHEIGHT[:PATTERN] (repeatable; PATTERN is a videotestsrc pattern, e.g. red)")
     ap.add_argument("--fps", type=int, default=25)
     args = ap.parse_args()
 
@@ -45,9 +45,10 @@ def main() -> int:
     mounts = server.get_mount_points()
     for i, spec in enumerate(args.mount):
         path, _, size = spec.partition("=")
-        w, _, h = (size or "640x360").partition("x")
+        size, _, pattern = (size or "640x360").partition(":")
+        w, _, h = size.partition("x")
         factory = GstRtspServer.RTSPMediaFactory()
-        factory.set_launch(launch_line(int(w), int(h), args.fps, PATTERNS[i % len(PATTERNS)]))
+        factory.set_launch(launch_line(int(w), int(h), args.fps, pattern or PATTERNS[i % len(PATTERNS)]))
         factory.set_shared(True)
         mounts.add_factory(path if path.startswith("/") else "/" + path, factory)
     if server.attach(None) == 0:

@@ -1,10 +1,6 @@
 """A real RTSP camera (GStreamer's RTSP server on loopback): ingest, main/sub stream, outage and recovery."""
 
-import os
-import signal
-import subprocess
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,60 +10,18 @@ from media.engine import MediaEngine
 from media.sources import SourceConfigLite
 from media.sources.pattern import decode_timecode, timecode_latency_ms
 from tests.conftest import free_port
+from tests.rtsp_camera import RtspCamera, gst_rtsp_available
 
 pytestmark = pytest.mark.slow
 
-SERVER = Path(__file__).with_name("rtsp_server.py")
-SYSTEM_PYTHON = "/usr/bin/python3"
-
-
-def _gst_available() -> bool:
-    if not os.path.exists(SYSTEM_PYTHON):
-        return False
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0'); "
-                            "from gi.repository import GstRtspServer"], capture_output=True)
-    return probe.returncode == 0
-
-
-if not _gst_available():
+if not gst_rtsp_available():
     pytest.skip("GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) is not installed; "
                 "see ../shared/TESTING.md", allow_module_level=True)
 
 
-class RtspServer:
-    """The server as a subprocess of the system interpreter; stop() and start() again on the same port."""
-
-    def __init__(self, port: int, mounts: list[str]) -> None:
-        self.port, self.mounts = port, mounts
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 15) -> None:
-        args = [SYSTEM_PYTHON, str(SERVER), "--port", str(self.port)]
-        for m in self.mounts:
-            args += ["--mount", m]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()  # "READY <port>"
-        if not line.startswith("READY"):
-            self.proc.kill()
-            raise RuntimeError(f"RTSP server did not start: {line!r} {self.proc.stderr.read()}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def url(self, mount: str) -> str:
-        return f"rtsp://127.0.0.1:{self.port}{mount}"
-
-
 @pytest.fixture
 def rtsp():
-    server = RtspServer(free_port(), ["/cam=1280x720", "/cam-sub=640x360"])
+    server = RtspCamera(free_port(), ["/cam=1280x720", "/cam-sub=640x360"])
     server.start()
     yield server
     server.stop()

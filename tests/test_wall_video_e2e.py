@@ -14,13 +14,11 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,10 +26,10 @@ import pytest
 from media.sources.pattern import decode_timecode, timecode_latency_ms
 from tests.conftest import DEMO_PASSWORDS, HallProcess, free_port
 from tests.delivery_helpers import RGB, close_to, quad_frame
+from tests.rtsp_camera import RtspCamera, gst_rtsp_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SYSTEM_PYTHON = "/usr/bin/python3"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
@@ -39,7 +37,6 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run", "--allow-loopback-in-peer-connection",
     "--autoplay-policy=no-user-gesture-required",
 ]
-RTSP_SERVER = Path(__file__).with_name("rtsp_server.py")
 
 
 def _missing() -> str | None:
@@ -47,9 +44,7 @@ def _missing() -> str | None:
         return "chromium is not installed"
     if not shutil.which("openssl"):
         return "openssl is not installed"
-    if not os.path.exists(SYSTEM_PYTHON) or subprocess.run(
-            [SYSTEM_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0'); "
-             "from gi.repository import GstRtspServer"], capture_output=True).returncode != 0:
+    if not gst_rtsp_available():
         return "GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) is not installed"
     import av
     if "whip" not in av.formats_available:
@@ -62,50 +57,13 @@ if (_why := _missing()) is not None:
 
 
 # -- the camera: GStreamer's RTSP server, mount /a solid red, mount /b solid blue -------------------
-class ColourCameras:
-    """tests/rtsp_server.py with videotestsrc's solid-colour patterns; stop() and start() on one port."""
-
-    MOUNTS = {"/a": "red", "/b": "blue"}
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        patterns = list(self.MOUNTS.values())
-        code = ("import sys; sys.path.insert(0, sys.argv[1]); import rtsp_server as r; "
-                f"r.PATTERNS[:] = {patterns!r}; sys.argv = sys.argv[1:]; raise SystemExit(r.main())")
-        args = [SYSTEM_PYTHON, "-c", code, str(RTSP_SERVER.parent), "--port", str(self.port), "--fps", "15"]
-        for mount in self.MOUNTS:
-            args += ["--mount", f"{mount}=640x360"]
-        deadline = time.monotonic() + 15
-        while True:  # right after a stop the port may still be held for a moment
-            self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            line = self.proc.stdout.readline()
-            if line.startswith("READY"):
-                return
-            err = self.proc.communicate()[1]
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"RTSP server did not start: {line!r} {err}")
-            time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def url(self, mount: str) -> str:
-        return f"rtsp://127.0.0.1:{self.port}{mount}"
+def colour_cameras() -> RtspCamera:
+    return RtspCamera(free_port(), ["/a=640x360:red", "/b=640x360:blue"], fps=15)
 
 
 @pytest.fixture(scope="module")
-def cameras() -> Iterator[ColourCameras]:
-    cams = ColourCameras()
+def cameras() -> Iterator[RtspCamera]:
+    cams = colour_cameras()
     cams.start()
     yield cams
     cams.stop()
@@ -133,7 +91,7 @@ users:
 
 
 @pytest.fixture(scope="module")
-def hall(cameras: ColourCameras, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallProcess]:
+def hall(cameras: RtspCamera, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallProcess]:
     """`hall serve` (real process, its own embedded Redis) on the two-screen test wall."""
     d = tmp_path_factory.mktemp("wall-video")
     config = d / "hall.yaml"
@@ -356,7 +314,7 @@ def test_camera_outage_shows_the_slate_while_the_pattern_keeps_running(hall, cam
     if fault == "stopped":
         cameras.stop()
     else:
-        cameras.proc.send_signal(signal.SIGSTOP)
+        cameras.freeze()
     try:
         slated_at = None
         deadline = t_stop + 15
@@ -391,7 +349,7 @@ def test_camera_outage_shows_the_slate_while_the_pattern_keeps_running(hall, cam
         if fault == "stopped":
             cameras.start()
         else:
-            cameras.proc.send_signal(signal.SIGCONT)
+            cameras.thaw()
 
     t_restart = time.monotonic()
     wait_for(page, lambda im: (record(im), cameras_live(im))[1], 40, "live camera colours after the restart")
