@@ -253,7 +253,14 @@ def cmd_bench_latency(args: argparse.Namespace) -> int:
 
 def cmd_bench_compositor(args: argparse.Namespace) -> int:
     from .bench.compositor import main as bench_compositor
+    from .bench.compositor import parse_scenario
 
+    for text in args.scenario or []:
+        try:
+            parse_scenario(text)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
     return bench_compositor(seconds=args.seconds, warmup=args.warmup, scenarios=args.scenario,
                             labels=args.labels, repeat=args.repeat)
 

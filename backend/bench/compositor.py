@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from backend.bench import reference
-from backend.bench.inputs import make_input
+from backend.bench.inputs import SIZES, make_input
 from backend.bench.ours import FPS
 
 # (name, inputs by size, screens)
@@ -50,12 +50,17 @@ def summarise(res: dict) -> dict:
 
 
 def parse_scenario(text: str) -> tuple[str, list[str], int]:
-    """'4x1080p+2x720p:2' -> name, input sizes, screens."""
+    """'4x1080p+2x720p:2' -> name, input sizes, screens; ValueError naming what is wrong."""
     spec, _, screens = text.partition(":")
     sizes: list[str] = []
     for chunk in spec.split("+"):
         n, _, size = chunk.partition("x")
+        if not n.isdigit() or int(n) < 1 or size not in SIZES:
+            raise ValueError(f"--scenario {text!r}: {chunk!r} is not COUNTxSIZE with SIZE one of "
+                             f"{', '.join(SIZES)} (e.g. 4x1080p+4x720p:2)")
         sizes += [size] * int(n)
+    if screens and (not screens.isdigit() or not 1 <= int(screens) <= 16):
+        raise ValueError(f"--scenario {text!r}: screens after ':' must be 1-16")
     return f"{spec}->{screens or 1}", sizes, int(screens or 1)
 
 
