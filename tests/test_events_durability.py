@@ -118,3 +118,51 @@ async def test_nothing_acknowledged_is_lost_when_the_hall_is_killed_under_load(r
     finally:
         hall.stop()
         r.close()
+
+
+async def test_no_acknowledged_transition_is_lost_when_the_hall_is_killed_under_load(redis_server, tmp_path):
+    r = sync_redis.Redis.from_url(redis_server.url, decode_responses=True)
+    r.flushall()
+    hall = HallProcess(redis_server.url, tmp_path)
+    try:
+        worker, operator = hall.token("worker1"), hall.token("operator1")
+        todo: asyncio.Queue[str] = asyncio.Queue()
+        acked: dict[str, tuple[int, str]] = {}  # event id -> (version, state) in the acknowledgment
+        stop = asyncio.Event()
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            for i in range(300):
+                body = {"channel": "worker", "description": f"to accept {i}", "category": "0101",
+                        "lat": 36.645, "lon": 117.1}
+                async with session.post(f"{hall.url}/api/events", json=body,
+                                        headers={"Authorization": f"Bearer {worker}"}) as resp:
+                    assert resp.status == 201
+                    todo.put_nowait((await resp.json())["event"]["id"])
+
+            async def commander() -> None:
+                while not stop.is_set() and not todo.empty():
+                    eid = todo.get_nowait()
+                    try:
+                        async with session.post(f"{hall.url}/api/events/{eid}/accept", json={},
+                                                headers={"Authorization": f"Bearer {operator}"}) as resp:
+                            if resp.status == 200:
+                                ev = (await resp.json())["event"]
+                                acked[eid] = (ev["version"], ev["state"])
+                    except (aiohttp.ClientError, asyncio.TimeoutError):
+                        if hall.proc.poll() is not None:
+                            return
+
+            tasks = [asyncio.create_task(commander()) for _ in range(8)]
+            while len(acked) < 150:
+                await asyncio.sleep(0.005)
+            hall.proc.send_signal(signal.SIGKILL)  # mid-load: transitions are in flight
+            hall.proc.wait()
+            stop.set()
+            await asyncio.gather(*tasks)
+        assert len(acked) >= 150
+        for eid, (version, state) in acked.items():
+            doc = json.loads(r.hget(keys.event(eid), "data"))
+            assert (doc["version"], doc["state"]) == (version, state), eid
+            assert [f["action"] for _, f in r.xrange(keys.event_audit(eid))] == ["report", "accept"]
+    finally:
+        hall.stop()
+        r.close()
