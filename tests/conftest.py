@@ -25,6 +25,28 @@ HALL = str(Path(sys.executable).parent / "hall")
 DEMO_PASSWORDS = {u.name: u.password for u in load_config(DEFAULT_CONFIG).users}
 
 
+def wait_for(pred, timeout: float = 10.0, step: float = 0.05):
+    """Poll pred() from a thread-free test until it is truthy or the time is up; its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+@pytest.fixture(scope="session")
+def ecdsa_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """FFmpeg's whip muxer needs an ECDSA certificate for DTLS with aiortc (TESTING.md)."""
+    d = tmp_path_factory.mktemp("cert")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=whip-test"],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

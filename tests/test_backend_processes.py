@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import redis as sync_redis
 import socketio
 
 from backend.redis_server import EmbeddedRedis, read_state

@@ -4,7 +4,6 @@ npm `whip-whep` client in Chromium (fake camera), against the real application."
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import threading
 import time
 
@@ -23,17 +22,6 @@ from .delivery_helpers import RGB, SyntheticEngine, SyntheticScreen, close_to, q
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SOURCE = "feed-city-centre"
-
-
-@pytest.fixture(scope="module")
-def ecdsa_cert(tmp_path_factory) -> tuple[str, str]:
-    """FFmpeg's whip muxer needs an ECDSA certificate for DTLS with aiortc (TESTING.md)."""
-    d = tmp_path_factory.mktemp("cert")
-    cert, key = d / "cert.pem", d / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=whip-test"],
-                   check=True, capture_output=True)
-    return str(cert), str(key)
 
 
 @pytest.fixture

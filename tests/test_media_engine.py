@@ -1,6 +1,5 @@
 """The media engine with real (synthetic) sources and threads: outputs, viewers, layout changes, snapshots."""
 
-import time
 
 import pytest
 
@@ -8,6 +7,7 @@ from layouts import Layout, Rect, ScreenSpec, WallSpec, Window, build_wall
 from media.engine import MediaEngine
 from media.sources import SourceConfigLite
 from media.sources.pattern import decode_timecode, timecode_latency_ms
+from tests.conftest import wait_for
 
 
 def wall_of_two():
@@ -20,14 +20,6 @@ def wall_of_two():
 SOURCES = [SourceConfigLite(f"cam{i}", f"pattern://cam{i}?size=640x360", name=f"Camera {i}") for i in range(3)]
 
 
-def wait_for(pred, timeout=10.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from layouts import Layout, Rect, ScreenSpec, WallSpec, Window, build_wall
 from media.engine import MediaEngine
 from media.sources import SourceConfigLite
 from media.sources.pattern import decode_timecode, timecode_latency_ms
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for
 from tests.rtsp_camera import RtspCamera, gst_rtsp_available
 
 pytestmark = pytest.mark.slow
@@ -27,14 +27,6 @@ def rtsp():
     server.stop()
 
 
-def wait_for(pred, timeout: float, step: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def one_screen():

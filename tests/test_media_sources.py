@@ -11,17 +11,9 @@ from media.sources import SourceConfigLite, open_source, source_class
 from media.sources.file import FileSource
 from media.sources.pattern import PatternSource
 from media.sources.rtsp import RtspSource
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for
 
 
-def wait_for(pred, timeout=10.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def make_clip(path, frames=25, size=(320, 240), fps=25):

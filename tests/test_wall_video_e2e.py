@@ -15,7 +15,6 @@ import base64
 import os
 import shutil
 import statistics
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -371,17 +370,6 @@ def test_camera_outage_shows_the_slate_while_the_pattern_keeps_running(hall, cam
 
 
 # -- 3. a WHIP publisher that is not ours, on the wall ------------------------------------------------
-@pytest.fixture(scope="module")
-def ecdsa_cert(tmp_path_factory) -> tuple[str, str]:
-    """FFmpeg's whip muxer needs an ECDSA certificate for DTLS with aiortc (TESTING.md)."""
-    d = tmp_path_factory.mktemp("cert")
-    cert, key = d / "cert.pem", d / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=whip-e2e"],
-                   check=True, capture_output=True)
-    return str(cert), str(key)
-
-
 def ffmpeg_whip_publish(url: str, token: str, cert: tuple[str, str], stop: threading.Event,
                         result: dict, colours=("green", "yellow", "green", "yellow"), limit_s: float = 60) -> None:
     """FFmpeg's whip muxer (PyAV's wheel) sends H.264 of a left-green, right-yellow picture until stopped."""

@@ -124,9 +124,9 @@ async def run(cfg: HallConfig, config_path: str, *, rate: float, duration: float
     embedded = None
     if not redis_url:
         embedded = EmbeddedRedis(tmp)  # appendfsync always: every acknowledged report is on disk
-        redis_url = embedded.start()
+        redis_url = await asyncio.to_thread(embedded.start)  # blocking: waits for PING
     durability = await _durability(redis_url)
-    hall = _Hall(config_path, redis_url, tmp)
+    hall = await asyncio.to_thread(_Hall, config_path, redis_url, tmp)
     grid = (cfg.events.grids_geojson or {}).get("features", [])
     code = next((m.code for major in cfg.events.taxonomy for m in major.minors), None)
     sent_at: dict[str, float] = {}
@@ -217,9 +217,9 @@ async def run(cfg: HallConfig, config_path: str, *, rate: float, duration: float
             sat_bcast = [heard_at[i] - sent_at[i] for i in sat_ids if i in heard_at]
             await sio.disconnect()
     finally:
-        hall.stop()
+        await asyncio.to_thread(hall.stop)
         if embedded is not None:
-            embedded.stop()
+            await asyncio.to_thread(embedded.stop)
     return {
         "bench": "events", "durability": durability, "cpus": os.cpu_count(),
         "fixed": {"server_p99_le_ms": fixed_server, "offered_per_s": rate, "duration_s": duration, "sent": n, "acked": len(acks), "errors": len(errors),

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.e2e.e2e_helpers import api_call, drag, login, put_layout, windows_on_wall
 
