@@ -117,6 +117,9 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
         await wait_for_redis(redis, redacted(redis_url))
         app["metrics"].redis_up.set(1)
         await check_durability(redis)
+        reindexed = await app["events"].store.reindex()
+        if reindexed:
+            log.info("event filter indexes built", extra={"events": reindexed})
         if bootstrap_users:
             created = await app["users"].bootstrap(cfg.users, dict(os.environ))
             if created:

@@ -51,6 +51,16 @@ def event(event_id: str) -> str:
     return f"{PREFIX}:ev:{event_id}"
 
 
+def events_by(dimension: str, value: str) -> str:
+    """Sorted set: ids of the events with one value of one dimension -> reported at. Dimensions:
+    channel, cat (major and minor class), area (grid, community, street), dept (main or co-handling
+    department now), seen (any department it has been with), level, overdue, supervised, reporter."""
+    return f"{PREFIX}:ev:by:{dimension}:{value}"
+
+
+EVENTS_INDEX_VERSION = f"{PREFIX}:ev:by-version"  # string: version of the index scheme last built
+
+
 def event_audit(event_id: str) -> str:
     """Stream: the append-only audit log of one event (who, when, what, note)."""
     return f"{PREFIX}:ev:audit:{event_id}"

@@ -55,6 +55,10 @@ class EventService:
         self._data_dir = data_dir or (lambda: cfg.server.data_dir)
         self.hooks: list[Hook] = []
         self.dept_of_user: dict[str, frozenset[str]] = {}
+        self.grids_of_worker: dict[str, frozenset[str]] = {}
+        for g in self.grids.grids:
+            if g.worker:
+                self.grids_of_worker[g.worker] = self.grids_of_worker.get(g.worker, frozenset()) | {g.id}
         for d in self.ecfg.departments:
             for u in d.users:
                 self.dept_of_user[u] = self.dept_of_user.get(u, frozenset()) | {d.id}
@@ -171,51 +175,56 @@ class EventService:
             raise NotFound(f"no event {event_id!r}")
         return ev
 
-    async def list(self, q: Any) -> tuple[list[Event], int]:
-        """Events newest first, filtered; the state filter uses its index, the others filter pages."""
+    async def list(self, q: Any, ident: Identity | None = None) -> tuple[list[Event], int]:
+        """Events newest first, filtered through their indexes (one Redis round trip for the ids and the
+        exact total), within what `ident` may see."""
         since = self._parse_time(q.since, "since") if q.since else None
         until = self._parse_time(q.until, "until", end=True) if q.until else None
         if q.state is not None and q.state not in wf.STATES:
             raise Invalid("unknown state", errors=[{"path": "state", "message": f"one of {', '.join(wf.STATES)}"}])
-        simple = all(getattr(q, f, None) is None for f in ("channel", "category", "grid", "department", "level",
-                                                           "overdue", "supervised"))
-        if simple:
-            ids = await self.store.ids(q.state, since, until, q.offset, q.limit)
-            total = await self.store.count(q.state) if since is None and until is None else len(ids) + q.offset
-            return await self.store.get_many(ids), total
-        out: list[Event] = []
-        matched = 0
-        pos = 0
-        page = 500
-        while len(out) < q.limit:
-            ids = await self.store.ids(q.state, since, until, pos, page)
-            if not ids:
-                break
-            pos += len(ids)
-            for ev in await self.store.get_many(ids):
-                if self._match(ev, q):
-                    if matched >= q.offset and len(out) < q.limit:
-                        out.append(ev)
-                    matched += 1
-        return out, matched
+        by = keys.events_by
+        all_of = [keys.events_in_state(q.state)] if q.state else []
+        for dim, value in (("channel", q.channel), ("cat", q.category), ("area", q.grid), ("dept", q.department),
+                           ("level", q.level)):
+            if value is not None:
+                all_of.append(by(dim, value))
+        for dim, flag in (("overdue", q.overdue), ("supervised", q.supervised)):
+            if flag is not None:
+                all_of.append(by(dim, str(flag).lower()))
+        ids, total = await self.store.query(all_of, self.scope(ident) if ident else None, since, until, q.offset,
+                                            q.limit)
+        return await self.store.get_many(ids), total
 
-    @staticmethod
-    def _match(ev: Event, q: Any) -> bool:
-        if q.channel and ev.channel != q.channel:
-            return False
-        if q.category and not (ev.category or "").startswith(q.category):
-            return False
-        if q.grid and q.grid not in (ev.grid, ev.community, ev.street):
-            return False
-        if q.department and q.department != ev.department and q.department not in ev.co_handlers:
-            return False
-        if q.level and ev.level != q.level:
-            return False
-        if q.overdue is not None and ev.overdue != q.overdue:
-            return False
-        if q.supervised is not None and ev.supervised != q.supervised:
-            return False
+    # -- who sees what --------------------------------------------------------------------------
+    def scope(self, ident: Identity) -> list[str] | None:
+        """The indexes whose events `ident` may see (any of them), or None for all events.
+
+        A grid worker sees the events of the grids they look after and their own reports; a department
+        user sees what is or was with their departments (main or co-handler) and their own reports. The
+        centre, experts, screens and other systems see everything (contacts redacted, see `view`)."""
+        by = keys.events_by
+        if ident.role == "worker":
+            return [*(by("area", g) for g in sorted(self.grids_of_worker.get(ident.name, ()))),
+                    by("reporter", ident.name)]
+        if ident.role == "department":
+            return [*(by("seen", d) for d in sorted(self.dept_of_user.get(ident.name, ()))),
+                    by("reporter", ident.name)]
+        return None
+
+    def visible(self, ev: Event, ident: Identity) -> bool:
+        if ident.role == "worker":
+            return ev.reporter == ident.name or ev.grid in self.grids_of_worker.get(ident.name, ())
+        if ident.role == "department":
+            mine = self.dept_of_user.get(ident.name, frozenset())
+            return ev.reporter == ident.name or bool(mine & {ev.department, *ev.co_handlers, *ev.departments_tried})
         return True
+
+    async def get_for(self, event_id: str, ident: Identity) -> Event:
+        """The event if `ident` may see it; 404 otherwise (as if absent: its existence is not told)."""
+        ev = await self.get(event_id)
+        if not self.visible(ev, ident):
+            raise NotFound(f"no event {event_id!r}")
+        return ev
 
     def _parse_time(self, s: str, path: str, end: bool = False) -> float:
         try:
@@ -232,6 +241,7 @@ class EventService:
     # -- transitions ------------------------------------------------------------------------
     async def act(self, event_id: str, action: str, body: ActionIn, ident: Identity) -> Event:
         actor = self.actor(ident)
+        await self.get_for(event_id, ident)
         params = wf.Params(note=body.note, department=body.department, co_handlers=body.co_handlers,
                            category=body.category, conditions=body.conditions, urgency=body.urgency,
                            close_type=body.close_type, rating=body.rating, result=body.result, photos=body.photos,
@@ -275,7 +285,7 @@ class EventService:
             if action == "mark_duplicate" and params.original:
                 extra.append(["SADD", keys.event_duplicates(params.original), ev.id])
             try:
-                await self.store.apply(out, ev.version, wf.timers(out.event, self.rules), now, extra)
+                await self.store.apply(out, ev, wf.timers(out.event, self.rules), now, extra)
             except Stale:
                 continue  # someone else wrote first: decide again on what they wrote
             log.info("event transition", extra={"event": ev.id, "action": action, "by": actor.name,
@@ -320,7 +330,7 @@ class EventService:
             if out is None:
                 return False
             try:
-                await self.store.apply(out, ev.version, wf.timers(out.event, self.rules), now,
+                await self.store.apply(out, ev, wf.timers(out.event, self.rules), now,
                                        [["ZADD", keys.EVENTS_ESCALATE, repr(now), eid]])
             except Stale:
                 continue

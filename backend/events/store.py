@@ -57,6 +57,76 @@ return 0
 """
 
 
+# An indexed list: KEYS are first the `n` keys every match is in (ANDed), then the keys of the reader's scope
+# (a match must be in one of them). ARGV: 1 n, 2 min score, 3 max score, 4 offset, 5 limit.
+# Replies {total matches, ids newest first of offset..offset+limit}. Reads only.
+_QUERY = """#!lua flags=no-writes
+local n = tonumber(ARGV[1])
+local lo, hi = tonumber(ARGV[2]), tonumber(ARGV[3])
+local offset, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
+if n == 1 and #KEYS == 1 then
+  local ids = redis.call('ZRANGE', KEYS[1], ARGV[3], ARGV[2], 'BYSCORE', 'REV', 'LIMIT', offset, limit)
+  return {redis.call('ZCOUNT', KEYS[1], ARGV[2], ARGV[3]), ids}
+end
+local rows
+if n == 1 then
+  rows = redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[3], 'BYSCORE', 'WITHSCORES')
+else
+  local args = {'ZINTER', n}
+  for i = 1, n do args[#args + 1] = KEYS[i] end
+  args[#args + 1] = 'AGGREGATE'
+  args[#args + 1] = 'MAX'
+  args[#args + 1] = 'WITHSCORES'
+  rows = redis.call(unpack(args))
+end
+local total, out = 0, {}
+for i = #rows - 1, 1, -2 do
+  local id, score = rows[i], tonumber(rows[i + 1])
+  if score >= lo and score <= hi then
+    local ok = #KEYS == n
+    local j = n + 1
+    while not ok and j <= #KEYS do
+      if redis.call('ZSCORE', KEYS[j], id) then ok = true end
+      j = j + 1
+    end
+    if ok then
+      if total >= offset and #out < limit then out[#out + 1] = id end
+      total = total + 1
+    end
+  end
+end
+return {total, out}
+"""
+
+# Re-index one event if it is still at the version read: KEYS[1] the event hash, KEYS[2..] its index keys;
+# ARGV 1 version, 2 score (reported at), 3 event id.
+_REINDEX = """
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
+return 1
+"""
+INDEX_VERSION = "1"  # bump when index_keys() changes: the hall rebuilds the indexes at start
+_INF = 1e18
+
+
+def index_keys(ev: Event) -> set[str]:
+    """The filter indexes an event belongs to (besides the state and all-events indexes)."""
+    by = keys.events_by
+    out = {by("channel", ev.channel), by("level", ev.level), by("overdue", str(ev.overdue).lower()),
+           by("supervised", str(ev.supervised).lower()), by("reporter", ev.reporter)}
+    if ev.category:
+        out |= {by("cat", ev.category), by("cat", ev.category[:2])}
+    for area in (ev.grid, ev.community, ev.street):
+        if area:
+            out.add(by("area", area))
+    if ev.outside_grid:
+        out.add(by("area", "outside"))
+    now = {d for d in [ev.department, *ev.co_handlers] if d}
+    out |= {by("dept", d) for d in now}
+    out |= {by("seen", d) for d in now | set(ev.departments_tried)}
+    return out
+
+
 class Stale(Exception):
     """The event changed since it was read (another writer won)."""
 
@@ -79,6 +149,8 @@ class EventStore:
         self._write = redis.register_script(_WRITE)
         self._lease = redis.register_script(_LEASE)
         self._release = redis.register_script(_RELEASE)
+        self._query = redis.register_script(_QUERY)
+        self._reindex = redis.register_script(_REINDEX)
 
     # -- days ---------------------------------------------------------------------
     def day(self, ts: float) -> str:
@@ -121,12 +193,56 @@ class EventStore:
     async def count(self, state: str | None = None) -> int:
         return await self.redis.zcard(keys.events_in_state(state) if state else keys.EVENTS_INDEX)
 
+    async def query(self, all_of: list[str], any_of: list[str] | None, since: float | None, until: float | None,
+                    offset: int, limit: int) -> tuple[list[str], int]:
+        """Ids (newest first) of the events in every key of `all_of` and, unless `any_of` is None, in
+        one key of `any_of`, reported in [since, until]; and how many match in all. One round trip."""
+        if any_of is not None and not any_of:
+            return [], 0
+        base = all_of or [keys.EVENTS_INDEX]
+        res = await self._query(keys=[*base, *(any_of or [])], args=[
+            len(base), _s(float(since)) if since is not None else _s(-_INF),
+            _s(float(until)) if until is not None else _s(_INF), offset, limit])
+        return [str(i) for i in res[1]], int(res[0])
+
+    async def reindex(self) -> int:
+        """Build the filter indexes of every event if the scheme changed (or never ran); how many events."""
+        if await self.redis.get(keys.EVENTS_INDEX_VERSION) == INDEX_VERSION:
+            return 0
+        cursor, stale = 0, []
+        while True:  # indexes of an older scheme go first
+            cursor, found = await self.redis.scan(cursor, match=keys.events_by("*", "*"), count=1000)
+            stale += found
+            if cursor == 0:
+                break
+        for i in range(0, len(stale), 500):
+            await self.redis.delete(*stale[i:i + 500])
+        done = 0
+        ids = await self.redis.zrange(keys.EVENTS_INDEX, 0, -1)
+        for i in range(0, len(ids), 500):
+            for ev in await self.get_many(ids[i:i + 500]):
+                for _ in range(20):  # written meanwhile (another hall process): read it again
+                    if await self._reindex(keys=[keys.event(ev.id), *sorted(index_keys(ev))],
+                                           args=[str(ev.version), _s(ev.reported_at), ev.id]):
+                        done += 1
+                        break
+                    fresh = await self.get(ev.id)
+                    if fresh is None:
+                        break
+                    ev = fresh
+        await self.redis.set(keys.EVENTS_INDEX_VERSION, INDEX_VERSION)
+        return done
+
     # -- writes -----------------------------------------------------------------------
-    def _common(self, ev: Event, before: str | None, audit: dict, counts: Iterable[tuple[str, str, int]],
+    def _common(self, ev: Event, prev: Event | None, audit: dict, counts: Iterable[tuple[str, str, int]],
                 timers: tuple[float | None, float | None], now: float) -> list[list[str]]:
         cohort = keys.event_stats(self.day(ev.reported_at))
         posts = keys.event_posts(self.day(now))
+        before = prev.state if prev is not None else None
         cmds: list[list[str]] = []
+        new_idx, old_idx = index_keys(ev), index_keys(prev) if prev is not None else set()
+        cmds += [["ZREM", k, ev.id] for k in sorted(old_idx - new_idx)]
+        cmds += [["ZADD", k, _s(ev.reported_at), ev.id] for k in sorted(new_idx - old_idx)]
         if before != ev.state:
             if before is not None:
                 cmds += [["HINCRBY", keys.EVENTS_STATES, before, "-1"],
@@ -164,15 +280,15 @@ class EventStore:
             return value, False
         raise Stale(f"event id {ev.id} exists")
 
-    async def apply(self, out: Outcome, expected_version: int, timers: tuple[float | None, float | None],
+    async def apply(self, out: Outcome, prev: Event, timers: tuple[float | None, float | None],
                     now: float, extra: list[list[str]] | None = None) -> None:
-        """Write one transition, if the event is still at `expected_version`; else raise Stale."""
+        """Write one transition, if the event is still at the version of `prev` (as read); else raise Stale."""
         ev = out.event
-        cmds = self._common(ev, out.before, out.audit, out.counts, timers, now) + (extra or [])
+        cmds = self._common(ev, prev, out.audit, out.counts, timers, now) + (extra or [])
         res = await self._write(keys=[keys.event(ev.id)], args=[
-            str(expected_version), "", ev.id, str(ev.version), ev.state, ev.model_dump_json(), json.dumps(cmds), "0"])
+            str(prev.version), "", ev.id, str(ev.version), ev.state, ev.model_dump_json(), json.dumps(cmds), "0"])
         if int(res[0]) != 1:
-            raise Stale(f"event {ev.id} is at version {res[1]}, not {expected_version}")
+            raise Stale(f"event {ev.id} is at version {res[1]}, not {prev.version}")
 
     # -- timers -------------------------------------------------------------------------
     async def lease(self, key: str, now: float, lease_s: float = 30, max_items: int = 200) -> tuple[str, list[str]]:

@@ -53,10 +53,12 @@ async def report(request: web.Request, ident: Identity, body: ReportIn) -> dict:
     return {"event": _svc(request).view(ev, ident.role), "created": created}
 
 
-@api.route("GET", "/api/events", summary="Events, newest first, with filters", roles=READ, query=EventsQuery,
+@api.route("GET", "/api/events", summary="Events, newest first, with filters (indexed; `total` is exact); a grid "
+           "worker sees their grids' events and own reports, a department user what is or was with their "
+           "departments and own reports", roles=READ, query=EventsQuery,
            response=EventsOut, tag=TAG)
 async def list_events(request: web.Request, ident: Identity, query: EventsQuery) -> dict:
-    evs, total = await _svc(request).list(query)
+    evs, total = await _svc(request).list(query, ident)
     return {"events": [_svc(request).view(e, ident.role) for e in evs], "total": total, "offset": query.offset,
             "limit": query.limit}
 
@@ -142,7 +144,7 @@ async def get_photo(request: web.Request, ident: Identity) -> web.StreamResponse
            query=ExportQuery, tag=TAG)
 async def export_events(request: web.Request, ident: Identity, query: ExportQuery) -> web.StreamResponse:
     svc = _svc(request)
-    evs, _ = await svc.list(query)
+    evs, _ = await svc.list(query, ident)
     rows = [svc.view(e, ident.role) for e in evs]
     if query.format == "json":
         return web.json_response({"events": rows}, headers=_attachment("events.json"))
@@ -181,7 +183,7 @@ def _csv(rows: list[dict[str, Any]], cols: list[str], name: str) -> web.Response
            roles=READ, response=EventOneOut, tag=TAG, errors=(404,))
 async def get_event(request: web.Request, ident: Identity) -> dict:
     svc = _svc(request)
-    ev = await svc.get(request.match_info["id"])
+    ev = await svc.get_for(request.match_info["id"], ident)
     view = svc.view(ev, ident.role)
     view["duplicates"] = await svc.store.duplicates(ev.id)
     return {"event": view}
@@ -191,7 +193,7 @@ async def get_event(request: web.Request, ident: Identity) -> dict:
            response=AuditOut, tag=TAG, errors=(404,))
 async def event_audit(request: web.Request, ident: Identity) -> dict:
     svc = _svc(request)
-    ev = await svc.get(request.match_info["id"])
+    ev = await svc.get_for(request.match_info["id"], ident)
     return {"audit": await svc.store.audit(ev.id)}
 
 
