@@ -271,11 +271,21 @@ def cmd_bench_capacity(args: argparse.Namespace) -> int:
     return bench_capacity(seconds=args.seconds, warmup=args.warmup, max_sources=args.max_sources)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
 def cmd_bench_events(args: argparse.Namespace) -> int:
     from .bench import events as bench
 
     return bench.main(_load(args.config), args.config, rate=args.rate, duration=args.duration,
-                      saturation_s=args.saturation, concurrency=args.concurrency)
+                      saturation_s=args.saturation, concurrency=args.concurrency, windows=args.windows)
 
 
 def _add_bench_media_parsers(bsub) -> None:
@@ -350,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = bsub.add_parser("events", help="event intake with durability on: p50/p99 to acknowledgment and broadcast")
     b.add_argument("--config", default=str(DEFAULT_CONFIG), help="configuration (default: the demo district)")
     b.add_argument("--rate", type=float, default=500, help="offered reports per second (default 500)")
-    b.add_argument("--duration", type=float, default=10, help="seconds at the fixed rate (default 10)")
+    b.add_argument("--duration", type=float, default=10, help="seconds of one fixed-rate window (default 10)")
+    b.add_argument("--windows", type=_positive_int, default=3, help="fixed-rate windows, each reported (default 3)")
     b.add_argument("--saturation", type=float, default=5, help="seconds at saturation (default 5)")
     b.add_argument("--concurrency", type=int, default=64, help="clients at saturation (default 64)")
     return parser

@@ -24,3 +24,34 @@ def test_hall_bench_compositor_with_a_bad_scenario_exits_2_naming_it():
                           timeout=60)
     assert proc.returncode == 2
     assert "--scenario '4x1080p->2'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_hall_bench_events_with_no_windows_exits_2_naming_the_option():
+    proc = subprocess.run([HALL, "bench", "events", "--windows", "0"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--windows" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_hall_bench_events_runs_end_to_end_and_reports_each_window(tmp_path):
+    """A short real run (its own Redis with fsync on every write, a `hall serve`, a console listening):
+    the JSON line accounts for every report and every broadcast, window by window."""
+    import json
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # the bench starts its own Redis
+    proc = subprocess.run([HALL, "bench", "events", "--rate", "80", "--duration", "1", "--windows", "2",
+                           "--saturation", "1", "--concurrency", "8"], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["durability"] == "appendonly yes, appendfsync always"
+    fixed = res["fixed"]
+    assert fixed["windows"] == len(fixed["per_window"]) == 2
+    assert fixed["sent"] == fixed["acked"] == 160 and fixed["errors"] == 0
+    assert fixed["broadcast_received"] == 160  # every acknowledged report reached the console
+    for w in fixed["per_window"]:
+        assert w["acked"] == 80 and w["ack_p50_ms"] > 0 and w["loop_stalls"]["late"] >= 0
+        assert isinstance(w["redis_worst_ms"], dict)  # the embedded Redis lets the bench read its latency
+    sat = res["saturation"]
+    assert sat["acked"] > 0 and sat["errors"] == 0 and sat["broadcast_received"] == sat["acked"]
+    assert "windows with p99 < 50 ms" in proc.stdout
