@@ -58,6 +58,11 @@ def events_by(dimension: str, value: str) -> str:
     return f"{PREFIX}:ev:by:{dimension}:{value}"
 
 
+def photo_refs(sha: str) -> str:
+    """Set: who may see one stored photo: `user:{name}` (who uploaded it) and `event:{id}` (events showing it)."""
+    return f"{PREFIX}:ev:photo:{sha}"
+
+
 EVENTS_INDEX_VERSION = f"{PREFIX}:ev:by-version"  # string: version of the index scheme last built
 
 

@@ -215,46 +215,86 @@ async def test_missing_or_outdated_indexes_are_rebuilt_at_start(redis):
     assert await check_queries(svc, rng, 60) > 20
 
 
-async def test_the_api_hides_other_grids_and_departments_matters(redis_url, tmp_path):
+@pytest.fixture
+async def scoped_api(redis_url, tmp_path):
+    """The real app on the scoped configuration, with every user's Authorization header."""
     cfg = scoped_cfg()
     api = await make_client(redis_url, tmp_path, cfg)
-    try:
-        who = await tokens(api, cfg)
-        g = centroids()
+    yield api, await tokens(api, cfg)
+    await api.close()
 
-        async def call(method, path, user, body=None):
-            resp = await api.request(method, path, json=body, headers=who[user])
-            return resp.status, await resp.json()
 
-        status, rep = await call("POST", "/api/events", "integration", {
-            "channel": "resident", "description": "manhole cover missing", "category": "0101",
-            "lat": g["g02"][0], "lon": g["g02"][1], "contact": "139-0000-0000"})
-        assert status == 201
-        eid = rep["event"]["id"]
-        assert (await call("GET", f"/api/events/{eid}", "worker2"))[0] == 200  # g02 is worker2's
-        for path in (f"/api/events/{eid}", f"/api/events/{eid}/audit"):
-            status, body = await call("GET", path, "worker1")
-            assert status == 404 and body["error"] == "not_found"
-        assert (await call("POST", f"/api/events/{eid}/escalate", "worker1", {}))[0] == 404
-        assert (await call("GET", "/api/events", "worker1"))[1]["total"] == 0
-        assert (await call("GET", "/api/events", "worker2"))[1]["total"] == 1
+async def test_the_api_hides_other_grids_and_departments_matters(scoped_api):
+    api, who = scoped_api
+    g = centroids()
+    async def call(method, path, user, body=None):
+        resp = await api.request(method, path, json=body, headers=who[user])
+        return resp.status, await resp.json()
 
-        for step, user, body in (("accept", "operator1", {}), ("verify", "worker2", {"note": "seen"}),
-                                 ("register", "operator1", {}),
-                                 ("dispatch", "commander1", {"department": "water", "co_handlers": ["sanitation"]})):
-            status, out = await call("POST", f"/api/events/{eid}/{step}", user, body)
-            assert status == 200, out
-        assert (await call("GET", f"/api/events/{eid}", "u-traffic-police"))[0] == 404
-        for user in ("u-water", "u-sanitation"):
-            status, out = await call("GET", f"/api/events/{eid}", user)
-            assert status == 200 and out["event"]["contact"] == "139-0000-0000"  # to call the resident back
-        status, listed = await call("GET", "/api/events?department=water", "u-water")
-        assert listed["total"] == 1 and listed["events"][0]["id"] == eid
-        assert (await call("GET", "/api/events?department=water", "u-traffic-police"))[1]["total"] == 0
-        assert (await call("POST", f"/api/events/{eid}/return", "u-water", {"note": "a road matter"}))[0] == 200
-        # returned: no longer water's to handle, but still in its history
-        assert (await call("GET", "/api/events?department=water", "u-water"))[1]["total"] == 0
-        assert (await call("GET", "/api/events", "u-water"))[1]["total"] == 1
-        assert (await call("GET", "/api/events", "operator1"))[1]["total"] == 1
-    finally:
-        await api.close()
+    status, rep = await call("POST", "/api/events", "integration", {
+        "channel": "resident", "description": "manhole cover missing", "category": "0101",
+        "lat": g["g02"][0], "lon": g["g02"][1], "contact": "139-0000-0000"})
+    assert status == 201
+    eid = rep["event"]["id"]
+    assert (await call("GET", f"/api/events/{eid}", "worker2"))[0] == 200  # g02 is worker2's
+    for path in (f"/api/events/{eid}", f"/api/events/{eid}/audit"):
+        status, body = await call("GET", path, "worker1")
+        assert status == 404 and body["error"] == "not_found"
+    assert (await call("POST", f"/api/events/{eid}/escalate", "worker1", {}))[0] == 404
+    assert (await call("GET", "/api/events", "worker1"))[1]["total"] == 0
+    assert (await call("GET", "/api/events", "worker2"))[1]["total"] == 1
+
+    for step, user, body in (("accept", "operator1", {}), ("verify", "worker2", {"note": "seen"}),
+                             ("register", "operator1", {}),
+                             ("dispatch", "commander1", {"department": "water", "co_handlers": ["sanitation"]})):
+        status, out = await call("POST", f"/api/events/{eid}/{step}", user, body)
+        assert status == 200, out
+    assert (await call("GET", f"/api/events/{eid}", "u-traffic-police"))[0] == 404
+    for user in ("u-water", "u-sanitation"):
+        status, out = await call("GET", f"/api/events/{eid}", user)
+        assert status == 200 and out["event"]["contact"] == "139-0000-0000"  # to call the resident back
+    status, listed = await call("GET", "/api/events?department=water", "u-water")
+    assert listed["total"] == 1 and listed["events"][0]["id"] == eid
+    assert (await call("GET", "/api/events?department=water", "u-traffic-police"))[1]["total"] == 0
+    assert (await call("POST", f"/api/events/{eid}/return", "u-water", {"note": "a road matter"}))[0] == 200
+    # returned: no longer water's to handle, but still in its history
+    assert (await call("GET", "/api/events?department=water", "u-water"))[1]["total"] == 0
+    assert (await call("GET", "/api/events", "u-water"))[1]["total"] == 1
+    assert (await call("GET", "/api/events", "operator1"))[1]["total"] == 1
+
+
+async def test_a_photo_is_seen_by_its_uploader_and_by_who_may_see_its_event(scoped_api):
+    from tests.events_support import JPEG
+
+    api, who = scoped_api
+    g = centroids()
+
+    async def photo_status(user: str, sha: str) -> int:
+        return (await api.get(f"/api/events/photos/{sha}", headers=who[user])).status
+
+    resp = await api.post("/api/events/photos", data=JPEG + b"worker2", headers={**who["worker2"],
+                                                                              "Content-Type": "image/jpeg"})
+    assert resp.status == 201
+    sha = (await resp.json())["sha256"]
+    assert await photo_status("worker2", sha) == 200  # the uploader, before any report shows it
+    assert await photo_status("worker1", sha) == 404
+    assert await photo_status("u-water", sha) == 404
+    assert await photo_status("operator1", sha) == 200
+    resp = await api.post("/api/events", json={"channel": "worker", "description": "pipe burst", "category": "0101",
+                                               "lat": g["g02"][0], "lon": g["g02"][1], "photos": [sha]},
+                          headers=who["worker2"])
+    eid = (await resp.json())["event"]["id"]
+    for step, user, body in (("accept", "operator1", {}), ("register", "operator1", {}),
+                             ("dispatch", "commander1", {"department": "water"})):
+        resp = await api.post(f"/api/events/{eid}/{step}", json=body, headers=who[user])
+        assert resp.status == 200, await resp.text()
+    assert await photo_status("u-water", sha) == 200  # now it shows an event of theirs
+    assert await photo_status("u-traffic-police", sha) == 404
+    assert await photo_status("worker1", sha) == 404
+
+    # the references are rebuilt with the indexes, e.g. after an upgrade
+    store = api.app["events"].store
+    await store.redis.delete(keys.photo_refs(sha), keys.EVENTS_INDEX_VERSION)
+    assert await photo_status("u-water", sha) == 404
+    assert await store.reindex() == 1
+    assert await photo_status("u-water", sha) == 200

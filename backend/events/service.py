@@ -219,6 +219,16 @@ class EventService:
             return ev.reporter == ident.name or bool(mine & {ev.department, *ev.co_handlers, *ev.departments_tried})
         return True
 
+    async def photo_visible(self, sha: str, ident: Identity) -> bool:
+        """A photo is seen by whoever uploaded it and by whoever may see an event showing it."""
+        if self.scope(ident) is None:
+            return True
+        refs = await self.store.photo_refs(sha)
+        if f"user:{ident.name}" in refs:
+            return True
+        events = await self.store.get_many(sorted(r[6:] for r in refs if r.startswith("event:")))
+        return any(self.visible(ev, ident) for ev in events)
+
     async def get_for(self, event_id: str, ident: Identity) -> Event:
         """The event if `ident` may see it; 404 otherwise (as if absent: its existence is not told)."""
         ev = await self.get(event_id)

@@ -98,14 +98,16 @@ end
 return {total, out}
 """
 
-# Re-index one event if it is still at the version read: KEYS[1] the event hash, KEYS[2..] its index keys;
-# ARGV 1 version, 2 score (reported at), 3 event id.
+# Re-index one event if it is still at the version read: KEYS[1] the event hash, KEYS[2..n+1] its index keys,
+# KEYS[n+2..] the reference sets of its photos; ARGV 1 version, 2 score (reported at), 3 event id, 4 n.
 _REINDEX = """
 if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
-for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
+local n = tonumber(ARGV[4])
+for i = 2, n + 1 do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
+for i = n + 2, #KEYS do redis.call('SADD', KEYS[i], 'event:' .. ARGV[3]) end
 return 1
 """
-INDEX_VERSION = "1"  # bump when index_keys() changes: the hall rebuilds the indexes at start
+INDEX_VERSION = "2"  # bump when index_keys() changes: the hall rebuilds the indexes at start
 _INF = 1e18
 
 
@@ -190,6 +192,12 @@ class EventStore:
         return await self.redis.zrevrangebyscore(key, until if until is not None else "+inf",
                                                  since if since is not None else "-inf", start=offset, num=limit)
 
+    async def photo_uploaded(self, sha: str, user: str) -> None:
+        await self.redis.sadd(keys.photo_refs(sha), f"user:{user}")
+
+    async def photo_refs(self, sha: str) -> set[str]:
+        return set(await self.redis.smembers(keys.photo_refs(sha)))
+
     async def count(self, state: str | None = None) -> int:
         return await self.redis.zcard(keys.events_in_state(state) if state else keys.EVENTS_INDEX)
 
@@ -222,8 +230,10 @@ class EventStore:
         for i in range(0, len(ids), 500):
             for ev in await self.get_many(ids[i:i + 500]):
                 for _ in range(20):  # written meanwhile (another hall process): read it again
-                    if await self._reindex(keys=[keys.event(ev.id), *sorted(index_keys(ev))],
-                                           args=[str(ev.version), _s(ev.reported_at), ev.id]):
+                    idx = sorted(index_keys(ev))
+                    refs = [keys.photo_refs(p) for p in sorted(set(ev.photos) | set(ev.result_photos))]
+                    if await self._reindex(keys=[keys.event(ev.id), *idx, *refs],
+                                           args=[str(ev.version), _s(ev.reported_at), ev.id, len(idx)]):
                         done += 1
                         break
                     fresh = await self.get(ev.id)
@@ -243,6 +253,10 @@ class EventStore:
         new_idx, old_idx = index_keys(ev), index_keys(prev) if prev is not None else set()
         cmds += [["ZREM", k, ev.id] for k in sorted(old_idx - new_idx)]
         cmds += [["ZADD", k, _s(ev.reported_at), ev.id] for k in sorted(new_idx - old_idx)]
+        shown = set(ev.photos) | set(ev.result_photos)
+        if prev is not None:
+            shown -= set(prev.photos) | set(prev.result_photos)
+        cmds += [["SADD", keys.photo_refs(p), f"event:{ev.id}"] for p in sorted(shown)]
         if before != ev.state:
             if before is not None:
                 cmds += [["HINCRBY", keys.EVENTS_STATES, before, "-1"],

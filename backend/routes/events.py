@@ -120,6 +120,7 @@ async def upload_photo(request: web.Request, ident: Identity) -> dict:
         saved = await photos.save(bytes(data))
     except PhotoError as exc:
         raise Invalid("not a usable photo", errors=[{"path": "(body)", "message": str(exc)}]) from None
+    await _svc(request).store.photo_uploaded(saved["sha256"], ident.name)
     return {**saved, "url": f"/api/events/photos/{saved['sha256']}"}
 
 
@@ -129,13 +130,15 @@ def _too_large(limit: int) -> Invalid:
     return err
 
 
-@api.route("GET", "/api/events/photos/{sha}", summary="A stored photo", roles=READ, tag=TAG, errors=(404,))
+@api.route("GET", "/api/events/photos/{sha}", summary="A stored photo (to its uploader and to whoever may see an "
+           "event showing it)", roles=READ, tag=TAG, errors=(404,))
 async def get_photo(request: web.Request, ident: Identity) -> web.StreamResponse:
     sha = request.match_info["sha"]
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise NotFound("no such photo")
-    path = await _svc(request).photos.find(sha)
-    if path is None:
+    svc = _svc(request)
+    path = await svc.photos.find(sha)
+    if path is None or not await svc.photo_visible(sha, ident):  # outside the reader's scope: as if absent
         raise NotFound("no such photo")
     return web.FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})
 
