@@ -288,6 +288,12 @@ def cmd_bench_events(args: argparse.Namespace) -> int:
                       saturation_s=args.saturation, concurrency=args.concurrency, windows=args.windows)
 
 
+def cmd_bench_lists(args: argparse.Namespace) -> int:
+    from .bench import lists as bench
+
+    return bench.main(_load(args.config), events=args.events, repeat=args.repeat)
+
+
 def _add_bench_media_parsers(bsub) -> None:
     """`hall bench compositor` and `hall bench capacity` (code in backend/bench/)."""
     c = bsub.add_parser("compositor", help="N sources onto M 1080p screens: ours vs ffmpeg xstack, CPU per output-second")
@@ -364,6 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--windows", type=_positive_int, default=3, help="fixed-rate windows, each reported (default 3)")
     b.add_argument("--saturation", type=float, default=5, help="seconds at saturation (default 5)")
     b.add_argument("--concurrency", type=int, default=64, help="clients at saturation (default 64)")
+    b = bsub.add_parser("lists", help="event lists through the filter indexes vs a full scan, same store and queries")
+    b.add_argument("--config", default=str(DEFAULT_CONFIG), help="configuration (default: the demo district)")
+    b.add_argument("--events", type=_positive_int, default=10_000, help="events to fill the store with (default 10000)")
+    b.add_argument("--repeat", type=_positive_int, default=5, help="runs of each query, medians reported (default 5)")
     return parser
 
 
@@ -382,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_token(args)
     if args.cmd == "bench":
         return {"latency": cmd_bench_latency, "compositor": cmd_bench_compositor,
-                "capacity": cmd_bench_capacity, "events": cmd_bench_events}[args.bench_cmd](args)
+                "capacity": cmd_bench_capacity, "events": cmd_bench_events,
+                "lists": cmd_bench_lists}[args.bench_cmd](args)
     return 2
 
 

@@ -55,3 +55,19 @@ def test_hall_bench_events_runs_end_to_end_and_reports_each_window(tmp_path):
     sat = res["saturation"]
     assert sat["acked"] > 0 and sat["errors"] == 0 and sat["broadcast_received"] == sat["acked"]
     assert "windows with p99 < 50 ms" in proc.stdout
+
+
+@pytest.mark.slow
+def test_hall_bench_lists_gives_the_same_answers_as_a_full_scan(tmp_path):
+    import json
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    proc = subprocess.run([HALL, "bench", "lists", "--events", "300", "--repeat", "1"], capture_output=True,
+                          text=True, timeout=120, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["events"] == 300 and len(res["queries"]) >= 9
+    assert all(q["same_answer"] for q in res["queries"])
+    assert any(0 < q["matches"] < 300 for q in res["queries"])  # the filters really filter
+    assert all(q["ours_ms"] > 0 and q["reference_ms"] > 0 for q in res["queries"])

@@ -12,6 +12,7 @@ import pytest
 
 from backend import keys
 from backend.auth import Identity
+from backend.bench.lists import matches
 from backend.errors import Invalid, NotFound
 from backend.events import workflow as wf
 from backend.events.schemas import ActionIn, EventsQuery, ReportIn
@@ -88,17 +89,6 @@ async def populate(svc: EventService, rng: random.Random, n: int = 70) -> None:
                 pass
     # some go overdue (the timers flag them as the hall would, a day later)
     await svc.tick(time.time() + 86400)
-
-
-def matches(ev, q) -> bool:
-    """The filters' meaning, as a full scan would apply them."""
-    return ((q.state is None or ev.state == q.state) and (q.channel is None or ev.channel == q.channel)
-            and (q.category is None or (ev.category or "").startswith(q.category))
-            and (q.grid is None or q.grid in (ev.grid, ev.community, ev.street)
-                 or (q.grid == "outside" and ev.outside_grid))
-            and (q.department is None or q.department == ev.department or q.department in ev.co_handlers)
-            and (q.level is None or ev.level == q.level) and (q.overdue is None or ev.overdue == q.overdue)
-            and (q.supervised is None or ev.supervised == q.supervised))
 
 
 def random_query(rng: random.Random, evs) -> EventsQuery:

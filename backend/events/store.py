@@ -59,7 +59,9 @@ return 0
 
 # An indexed list: KEYS are first the `n` keys every match is in (ANDed), then the keys of the reader's scope
 # (a match must be in one of them). ARGV: 1 n, 2 min score, 3 max score, 4 offset, 5 limit.
-# Replies {total matches, ids newest first of offset..offset+limit}. Reads only.
+# Replies {total matches, ids newest first of offset..offset+limit}. Reads only. The candidates come from
+# whichever side is smaller: the intersection of the filters, or the union of the scope (a grid worker's
+# few grids, not the whole district); the other side is probed per candidate.
 _QUERY = """#!lua flags=no-writes
 local n = tonumber(ARGV[1])
 local lo, hi = tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -68,26 +70,48 @@ if n == 1 and #KEYS == 1 then
   local ids = redis.call('ZRANGE', KEYS[1], ARGV[3], ARGV[2], 'BYSCORE', 'REV', 'LIMIT', offset, limit)
   return {redis.call('ZCOUNT', KEYS[1], ARGV[2], ARGV[3]), ids}
 end
-local rows
-if n == 1 then
-  rows = redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[3], 'BYSCORE', 'WITHSCORES')
-else
-  local args = {'ZINTER', n}
-  for i = 1, n do args[#args + 1] = KEYS[i] end
+local function combine(op, first, last)
+  if first == last then return redis.call('ZRANGE', KEYS[first], ARGV[2], ARGV[3], 'BYSCORE', 'WITHSCORES') end
+  local args = {op, last - first + 1}
+  for i = first, last do args[#args + 1] = KEYS[i] end
   args[#args + 1] = 'AGGREGATE'
   args[#args + 1] = 'MAX'
   args[#args + 1] = 'WITHSCORES'
-  rows = redis.call(unpack(args))
+  return redis.call(unpack(args))
+end
+local from_scope = false
+if #KEYS > n then
+  local smallest = nil
+  for i = 1, n do
+    local c = redis.call('ZCARD', KEYS[i])
+    if not smallest or c < smallest then smallest = c end
+  end
+  local scope = 0
+  for j = n + 1, #KEYS do scope = scope + redis.call('ZCARD', KEYS[j]) end
+  from_scope = scope < smallest
+end
+local rows, pfirst, plast, need_all
+if from_scope then
+  rows, pfirst, plast, need_all = combine('ZUNION', n + 1, #KEYS), 1, n, true
+else
+  rows, pfirst, plast, need_all = combine('ZINTER', 1, n), n + 1, #KEYS, false
 end
 local total, out = 0, {}
 for i = #rows - 1, 1, -2 do
   local id, score = rows[i], tonumber(rows[i + 1])
   if score >= lo and score <= hi then
-    local ok = #KEYS == n
-    local j = n + 1
-    while not ok and j <= #KEYS do
-      if redis.call('ZSCORE', KEYS[j], id) then ok = true end
-      j = j + 1
+    local ok = true
+    if pfirst <= plast then
+      if need_all then
+        for j = pfirst, plast do
+          if ok and not redis.call('ZSCORE', KEYS[j], id) then ok = false end
+        end
+      else
+        ok = false
+        for j = pfirst, plast do
+          if not ok and redis.call('ZSCORE', KEYS[j], id) then ok = true end
+        end
+      end
     end
     if ok then
       if total >= offset and #out < limit then out[#out + 1] = id end
