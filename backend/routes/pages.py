@@ -13,6 +13,7 @@ from . import api
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_DIR = ROOT / "console"
 WALL_DIR = ROOT / "wall"
+FIELD_DIR = ROOT / "field"  # grid workers' and departments' page (phones)
 VENDOR_DIR = ROOT / "node_modules" / "socket.io-client" / "dist"
 
 NO_CACHE = {"Cache-Control": "no-cache"}
@@ -39,6 +40,31 @@ async def _console_index(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(CONSOLE_DIR / "index.html", headers=NO_CACHE)
 
 
+async def _field_index(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(FIELD_DIR / "index.html", headers=NO_CACHE)
+
+
+def plotly_js() -> Path | None:
+    """plotly.js as bundled with the Python plotly package the figures are made with: the same version."""
+    try:
+        import plotly
+    except ImportError:
+        return None
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    return path if path.is_file() else None
+
+
+async def _field_redirect(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/field/")
+
+
+async def _plotly(request: web.Request) -> web.StreamResponse:
+    path = plotly_js()
+    if path is None:
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+
 async def _root(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/console/")
 
@@ -49,5 +75,9 @@ def setup_static(app: web.Application) -> None:
     app.router.add_get("/console/", _console_index)
     app.router.add_static("/console/", CONSOLE_DIR, append_version=False)
     app.router.add_static("/wall/assets/", WALL_DIR)
+    app.router.add_get("/field", _field_redirect)
+    app.router.add_get("/field/", _field_index)
+    app.router.add_static("/field/", FIELD_DIR, append_version=False)
+    app.router.add_get("/vendor/plotly.min.js", _plotly)
     if VENDOR_DIR.is_dir():
         app.router.add_static("/vendor/", VENDOR_DIR)
