@@ -55,12 +55,17 @@ async def watch_event_loop(metrics: Metrics, every: float = 0.05, warn_after: fl
             log.warning("event loop was blocked", extra={"lag_ms": round(lag * 1000)})
 
 
+PAGE_PREFIXES = ("/console/", "/field/", "/wall/assets/")
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
     resp = await handler(request)
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith(PAGE_PREFIXES):  # pages' scripts: revalidated (304 if unchanged), so an
+        resp.headers.setdefault("Cache-Control", "no-cache")  # update reaches phones and wall PCs at once
     return resp
 
 

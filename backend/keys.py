@@ -54,7 +54,8 @@ def event(event_id: str) -> str:
 def events_by(dimension: str, value: str) -> str:
     """Sorted set: ids of the events with one value of one dimension -> reported at. Dimensions:
     channel, cat (major and minor class), area (grid, community, street), dept (main or co-handling
-    department now), seen (any department it has been with), level, overdue, supervised, reporter."""
+    department now), handler (the main department alone), seen (any department it has been with), level,
+    overdue, supervised, reporter, open (true/false), awaits (a role with a step of the loop to take)."""
     return f"{PREFIX}:ev:by:{dimension}:{value}"
 
 

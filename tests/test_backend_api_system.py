@@ -154,3 +154,17 @@ async def test_screen_page_and_everything_it_loads_is_served_from_our_server(api
     resp = await api_client.get("/wall/screens/lcd-1-1", params={"token": token})
     assert resp.status == 200
     assert await _check_page(api_client, "/wall/screens/lcd-1-1", await resp.text()) == []
+
+
+async def test_pages_scripts_are_revalidated_and_plotly_is_served_locally(api_client):
+    for path in ("/console/main.js", "/field/main.js", "/wall/assets/screen.js"):
+        resp = await api_client.get(path)
+        assert resp.status == 200 and resp.headers["Cache-Control"] == "no-cache", path
+        again = await api_client.get(path, headers={"If-Modified-Since": resp.headers["Last-Modified"]})
+        assert again.status == 304, path  # unchanged: nothing sent again
+    resp = await api_client.get("/vendor/plotly.min.js")
+    body = await resp.text()
+    assert resp.status == 200 and "plotly.js v" in body[:200] and len(body) > 1_000_000
+    assert resp.headers["Cache-Control"].startswith("public")
+    resp = await api_client.get("/field")
+    assert resp.status == 200 and str(resp.url).endswith("/field/")

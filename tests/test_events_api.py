@@ -296,3 +296,15 @@ async def test_whole_exports_are_for_the_hall_and_the_archive_only(api, who):
         assert (await api.get(path, headers=who["commander1"])).status == 200
     exported = await (await api.get("/api/events/export", headers=who["integration"])).json()
     assert exported["events"][0]["contact"] is None
+
+
+async def test_taxonomy_gives_classes_departments_and_the_photo_limits(api, who):
+    resp = await api.get("/api/events/taxonomy", headers=who["worker1"])
+    body = await resp.json()
+    assert resp.status == 200
+    majors = {m["code"]: m for m in body["taxonomy"]}
+    assert "01" in majors and any(m["code"] == "0101" for m in majors["01"]["minors"])
+    assert {d["id"] for d in body["departments"]} >= {"sanitation", "water"}
+    assert body["photos"]["max_bytes"] == 5 * 1024 * 1024 and body["photos"]["max_per_report"] >= 1
+    assert "image/jpeg" in body["photos"]["types"]
+    assert (await api.get("/api/events/taxonomy")).status == 401

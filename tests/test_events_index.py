@@ -99,6 +99,7 @@ def random_query(rng: random.Random, evs) -> EventsQuery:
         "grid": lambda: pick(["g01", "g02", "g05", "c-harmony", "s-west", "s-east", "outside"]),
         "department": lambda: pick(DEPTS), "level": lambda: pick(["grid", "community", "street", "district"]),
         "overdue": lambda: pick([True, False]), "supervised": lambda: pick([True, False]),
+        "open": lambda: pick([True, False]),
     }
     chosen = rng.sample(sorted(fields), rng.randrange(0, 4))
     q = {k: fields[k]() for k in chosen}
@@ -288,3 +289,28 @@ async def test_a_photo_is_seen_by_its_uploader_and_by_who_may_see_its_event(scop
     assert await photo_status("u-water", sha) == 404
     assert await store.reindex() == 1
     assert await photo_status("u-water", sha) == 200
+
+
+async def test_needs_me_lists_what_waits_for_the_readers_step(redis):
+    svc = EventService(redis, scoped_cfg())
+    await populate(svc, random.Random(11), 60)
+    evs = await everything(svc)
+    for who in (Identity("worker1", "worker"), Identity("u-water", "department"), Identity("u-sanitation", "department"),
+                Identity("operator1", "operator"), Identity("commander1", "commander")):
+        got, total = await svc.list(EventsQuery(needs_me=True, limit=500), who)
+        loop_steps = [a for a in wf.MOVES]
+        want = set()
+        for e in evs:
+            view = svc.view(e, who)
+            if not svc.visible(e, who) or not any(a in loop_steps for a in view["actions"]):
+                continue
+            if who.role == "department" and e.department != who.name.removeprefix("u-"):
+                continue
+            want.add(e.id)
+        assert {e.id for e in got} == want and total == len(want), who
+    # the centre has something to do, and a department's steps show only on its own departments' events
+    assert (await svc.list(EventsQuery(needs_me=True, limit=1), Identity("operator1", "operator")))[1] > 0
+    other = next(e for e in evs if e.state == "dispatched" and e.department != "water")
+    assert "receive" not in svc.view(other, Identity("u-water", "department"))["actions"]
+    assert "receive" in svc.view(other, Identity(f"u-{other.department}", "department"))["actions"]
+    assert "receive" in svc.view(other, "department")["actions"]  # by role alone (no user): the role's steps

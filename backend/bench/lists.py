@@ -18,6 +18,7 @@ from typing import Any
 from ..auth import Identity
 from ..config import HallConfig
 from ..errors import HallError
+from ..events import workflow as wf
 from ..events.model import Event
 from ..events.schemas import ActionIn, ReportIn
 from ..events.service import EventService
@@ -56,7 +57,8 @@ def matches(ev: Event, q: Any) -> bool:
                  or (q.grid == "outside" and ev.outside_grid))
             and (q.department is None or q.department == ev.department or q.department in ev.co_handlers)
             and (q.level is None or ev.level == q.level) and (q.overdue is None or ev.overdue == q.overdue)
-            and (q.supervised is None or ev.supervised == q.supervised))
+            and (q.supervised is None or ev.supervised == q.supervised)
+            and (getattr(q, "open", None) is None or (ev.state in wf.OPEN) == q.open))
 
 
 async def reference_list(svc: EventService, q: SimpleNamespace, ident: Identity) -> tuple[list[str], int]:

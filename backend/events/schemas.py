@@ -101,6 +101,9 @@ class EventsQuery(_In):
     level: Level | None = None
     overdue: bool | None = None
     supervised: bool | None = None
+    open: Annotated[bool | None, Field(description="true: not yet closed, refused, cancelled or a duplicate")] = None
+    needs_me: Annotated[bool | None, Field(description="true: waiting for a step of the loop that the caller's "
+                                                        "role takes (for departments: their own departments')")] = None
     since: Annotated[str | None, Field(description="ISO date or date-time (local time if no offset)")] = None
     until: str | None = None
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0

@@ -71,13 +71,20 @@ class EventService:
         return wf.Actor(ident.name, ident.role, self.dept_of_user.get(ident.name, frozenset()))
 
     # -- views -----------------------------------------------------------------------
-    def view(self, ev: Event, role: str | None = None, now: float | None = None) -> dict:
+    def view(self, ev: Event, who: Identity | str | None = None, now: float | None = None) -> dict:
+        """The event as the API returns it to `who` (an identity, or just a role): countdown light, the
+        actions open to them (a department user's handling steps only on their departments' events)."""
         now = time.time() if now is None else now
+        role = who.role if isinstance(who, Identity) else who
         d = ev.model_dump(mode="json", exclude={"marks", "node_clock", "case_clock"})
         if role not in CONTACT_ROLES:  # a resident's phone or e-mail is not for the wall or other systems
             d["contact"] = None
         d["countdown"] = wf.countdown(ev, self.rules, now)
-        d["actions"] = wf.allowed_actions(ev.state, role)
+        actions = wf.allowed_actions(ev.state, role)
+        if isinstance(who, Identity) and role == "department" and ev.department not in self.dept_of_user.get(
+                who.name, frozenset()):
+            actions = [a for a in actions if a not in wf.DEPARTMENT_ACTIONS]
+        d["actions"] = actions
         d["reported_at_local"] = _iso(ev.reported_at, self.calendar)
         return d
 
@@ -191,8 +198,14 @@ class EventService:
         for dim, flag in (("overdue", q.overdue), ("supervised", q.supervised)):
             if flag is not None:
                 all_of.append(by(dim, str(flag).lower()))
-        ids, total = await self.store.query(all_of, self.scope(ident) if ident else None, since, until, q.offset,
-                                            q.limit)
+        if getattr(q, "open", None) is not None:
+            all_of.append(by("open", str(q.open).lower()))
+        scope = self.scope(ident) if ident else None
+        if getattr(q, "needs_me", None) and ident is not None:
+            all_of.append(by("awaits", ident.role))
+            if ident.role == "department":  # what their departments handle now (not co-handle, not once had)
+                scope = [by("handler", d) for d in sorted(self.dept_of_user.get(ident.name, ()))]
+        ids, total = await self.store.query(all_of, scope, since, until, q.offset, q.limit)
         return await self.store.get_many(ids), total
 
     # -- who sees what --------------------------------------------------------------------------

@@ -16,7 +16,13 @@ import redis.asyncio as aioredis
 
 from .. import keys
 from .model import Event
-from .workflow import Outcome
+from .workflow import MOVES, OPEN, ROLES_FOR, SYSTEM, Outcome
+
+# state -> the roles with a step of the loop to take in it (overlays such as escalate do not count)
+AWAITING: dict[str, frozenset[str]] = {}
+for _action, _moves in MOVES.items():
+    for _state in _moves:
+        AWAITING[_state] = AWAITING.get(_state, frozenset()) | (ROLES_FOR[_action] - {SYSTEM})
 
 AUDIT_MAXLEN = 1_000_000  # the global audit stream keeps about this many entries; per-event logs are whole
 
@@ -131,7 +137,7 @@ for i = 2, n + 1 do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
 for i = n + 2, #KEYS do redis.call('SADD', KEYS[i], 'event:' .. ARGV[3]) end
 return 1
 """
-INDEX_VERSION = "2"  # bump when index_keys() changes: the hall rebuilds the indexes at start
+INDEX_VERSION = "3"  # bump when index_keys() changes: the hall rebuilds the indexes at start
 _INF = 1e18
 
 
@@ -139,7 +145,9 @@ def index_keys(ev: Event) -> set[str]:
     """The filter indexes an event belongs to (besides the state and all-events indexes)."""
     by = keys.events_by
     out = {by("channel", ev.channel), by("level", ev.level), by("overdue", str(ev.overdue).lower()),
-           by("supervised", str(ev.supervised).lower()), by("reporter", ev.reporter)}
+           by("supervised", str(ev.supervised).lower()), by("reporter", ev.reporter),
+           by("open", str(ev.state in OPEN).lower())}
+    out |= {by("awaits", role) for role in AWAITING.get(ev.state, ())}
     if ev.category:
         out |= {by("cat", ev.category), by("cat", ev.category[:2])}
     for area in (ev.grid, ev.community, ev.street):
@@ -147,6 +155,8 @@ def index_keys(ev: Event) -> set[str]:
             out.add(by("area", area))
     if ev.outside_grid:
         out.add(by("area", "outside"))
+    if ev.department:
+        out.add(by("handler", ev.department))  # the main handling department alone: it takes the steps
     now = {d for d in [ev.department, *ev.co_handlers] if d}
     out |= {by("dept", d) for d in now}
     out |= {by("seen", d) for d in now | set(ev.departments_tried)}
