@@ -18,6 +18,7 @@ from layouts import LayoutError, WallSpec, build_wall
 from layouts.wall import Wall
 
 from .events.config import EventsConfig
+from .events.figures import FIGURES
 
 Role = Literal["admin", "operator", "commander", "worker", "screen", "expert", "integration", "department"]
 ROLES: tuple[str, ...] = ("admin", "operator", "commander", "worker", "screen", "expert", "integration", "department")
@@ -110,10 +111,15 @@ class SourceConfig(_Model):
         return "rtsp" if scheme == "rtsps" else scheme
 
 
+FigureName = Literal[FIGURES]  # type: ignore[valid-type]
+
+
 class PanelConfig(_Model):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     name: str
     kind: str = "chart"
+    figures: list[FigureName] = Field([], max_length=6,
+                                      description="event figures drawn in the panel, sharing it; none: the title")
 
 
 class DisplayConfig(_Model):

@@ -54,6 +54,7 @@ class WallControl:
         self.source_ids = {s.id for s in cfg.sources}
         self.panel_ids = {p.id for p in cfg.panels}
         self.source_names = {s.id: s.name for s in cfg.sources}
+        self.panels_by_id = {p.id: p for p in cfg.panels}
         self._cas = redis.register_script(_CAS)
         self.hooks: list[ChangeHook] = []
 
@@ -97,6 +98,9 @@ class WallControl:
             d = part.model_dump(mode="json")
             d.update(text=w.text, title=w.title, label=w.label,
                      source_name=self.source_names.get(w.source or "", w.source))
+            panel = self.panels_by_id.get(w.panel or "")
+            if w.kind == "panel" and panel is not None:  # what the kiosk draws in it (GET /api/events/figures/...)
+                d.update(panel_kind=panel.kind, panel_name=panel.name, figures=list(panel.figures))
             parts.append(d)
         return {"version": layout.version, "screen": self.wall.screen(screen_id).model_dump(mode="json"),
                 "parts": parts, "timezone": self.cfg.display.timezone}

@@ -1,6 +1,7 @@
 // Kiosk page of one screen: draws the render plan's parts pushed on /wall, scaled to the viewport.
 
 import { attachScreenVideo } from "./video.js";
+import { PanelFigures } from "./panels.js";
 
 const params = new URLSearchParams(location.search);
 const token = params.get("token");
@@ -10,6 +11,19 @@ const reconnectingEl = document.getElementById("reconnecting");
 let last = null;           // the last `screen` message
 let clockTimer = null;
 let stopVideo = null;
+const panelViews = new Map();  // window id -> {key, view}: live figures kept across redraws of the parts
+
+// How often panel figures are fetched again: 15 s, or ?panel_refresh=SECONDS (at least 0.5).
+const PANEL_REFRESH_MS = (() => {
+  const raw = params.get("panel_refresh");
+  const s = Number(raw);
+  if (raw === null) return 15000;
+  if (!Number.isFinite(s) || s < 0.5) {
+    console.warn(`panel_refresh=${raw} is not a number of seconds >= 0.5; using 15`);
+    return 15000;
+  }
+  return s * 1000;
+})();
 
 function clockFormatters(timeZone) {
   const tz = timeZone || undefined;
@@ -61,10 +75,67 @@ function drawPart(part, sx, sy) {
     el.append(span("text", part.text));
   } else if (part.kind === "panel") {
     el.style.fontSize = `${Math.max(12, base * 0.12)}px`;
-    el.append(span("title", part.title || part.panel), span("kind", "panel"));
+    el.append(span("title", part.title || part.panel_name || part.panel), span("kind", "panel"));
   }
   if (part.label && part.kind === "video" && part.title) el.append(span("label", part.title));
   return el;
+}
+
+/** A panel window with figures, as one element over its whole window (whose figures are kept from the last
+ * render while it shows the same panel), clipped to its visible parts: windows above it may be video, which
+ * plays underneath the page and must not be hidden; a window across a seam is cut like video. */
+function drawFigurePanel(parts, sx, sy) {
+  const part = parts[0];
+  const key = JSON.stringify([part.panel, part.figures, part.title]);
+  let entry = panelViews.get(part.window_id);
+  if (entry && entry.key !== key) {
+    entry.view.destroy();
+    entry = null;
+  }
+  if (!entry) {
+    const view = new PanelFigures({
+      windowId: part.window_id, title: part.title || part.panel_name || part.panel, figures: part.figures,
+      token, refreshMs: PANEL_REFRESH_MS,
+    });
+    entry = { key, view, started: false };
+    panelViews.set(part.window_id, entry);
+  }
+  // The whole window in this screen's pixels, from any one of its parts and that part's crop.
+  const r = part.screen_rect, [x0, y0, x1, y1] = part.crop;
+  const w = (r.w * sx) / Math.max(1e-6, x1 - x0), h = (r.h * sy) / Math.max(1e-6, y1 - y0);
+  const left = r.x * sx - x0 * w, top = r.y * sy - y0 * h;
+  const el = document.createElement("div");
+  el.className = "part part-panel with-figures";
+  el.dataset.testid = `part-${part.window_id}`;
+  el.dataset.kind = "panel";
+  el.dataset.panel = part.panel;
+  Object.assign(el.style, {
+    left: `${left}px`, top: `${top}px`, width: `${w}px`, height: `${h}px`, zIndex: String(part.z ?? 0),
+  });
+  const whole = parts.length === 1 && x0 === 0 && y0 === 0 && x1 === 1 && y1 === 1;
+  el.style.clipPath = whole ? "" : `path("${parts.map((p) => {
+    const q = p.screen_rect;
+    return `M${q.x * sx - left} ${q.y * sy - top}h${q.w * sx}v${q.h * sy}h${-q.w * sx}z`;
+  }).join(" ")}")`;
+  el.append(entry.view.el);
+  entry.size = [w, h];
+  return el;
+}
+
+/** After the parts are in the page: start new panels, lay out kept ones, and stop those no longer shown. */
+function settlePanels(shown) {
+  for (const [wid, entry] of panelViews) {
+    if (!shown.has(wid)) {
+      entry.view.destroy();
+      panelViews.delete(wid);
+      continue;
+    }
+    entry.view.layout(...entry.size);
+    if (!entry.started) {
+      entry.started = true;
+      entry.view.start();
+    }
+  }
 }
 
 function render() {
@@ -72,7 +143,17 @@ function render() {
   const [rw, rh] = last.screen.resolution;
   const sx = window.innerWidth / rw, sy = window.innerHeight / rh;
   const parts = [...last.parts].sort((a, b) => (a.z ?? 0) - (b.z ?? 0));
-  partsEl.replaceChildren(...parts.map((p) => drawPart(p, sx, sy)));
+  const figurePanels = new Map();  // window id -> its parts (one element per window, see drawFigurePanel)
+  for (const p of parts) {
+    if (p.kind === "panel" && p.figures?.length) figurePanels.set(p.window_id, [...(figurePanels.get(p.window_id) || []), p]);
+  }
+  const els = [];
+  for (const p of parts) {
+    if (!figurePanels.has(p.window_id)) els.push(drawPart(p, sx, sy));
+    else if (figurePanels.get(p.window_id)[0] === p) els.push(drawFigurePanel(figurePanels.get(p.window_id), sx, sy));
+  }
+  partsEl.replaceChildren(...els);
+  settlePanels(new Set(figurePanels.keys()));
   document.body.dataset.version = String(last.version);
   clearInterval(clockTimer);
   if (parts.some((p) => p.kind === "clock")) {
@@ -105,5 +186,9 @@ function connect() {
 }
 
 window.addEventListener("resize", render);
-window.addEventListener("pagehide", () => stopVideo && stopVideo());
+window.addEventListener("pagehide", () => {
+  if (stopVideo) stopVideo();
+  for (const { view } of panelViews.values()) view.destroy();
+  panelViews.clear();
+});
 connect();

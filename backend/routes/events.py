@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+import time
 from typing import Any
 
 from aiohttp import web
@@ -14,7 +15,7 @@ from aiohttp import web
 from ..auth import Identity
 from ..errors import BadRequest, Invalid, NotFound
 from ..events import workflow as wf
-from ..events.figures import FIGURES, figure
+from ..events.figures import FIGURES, MAP_EVENTS, figure
 from ..events.photos import PhotoError
 from ..events.schemas import (ActionIn, AuditExportQuery, AuditOut, EventOneOut, EventsOut, EventsQuery, ExportQuery,
                               FigureQuery, PeriodQuery, PhotoOut, ReportIn, ReportOut)
@@ -50,7 +51,7 @@ async def report(request: web.Request, ident: Identity, body: ReportIn) -> dict:
     if body.idempotency_key is None and request.headers.get("Idempotency-Key"):
         body = body.model_copy(update={"idempotency_key": request.headers["Idempotency-Key"][:128]})
     ev, created = await _svc(request).report(body, ident)
-    return {"event": _svc(request).view(ev, ident.role), "created": created}
+    return {"event": _svc(request).view(ev, ident), "created": created}
 
 
 @api.route("GET", "/api/events", summary="Events, newest first, with filters (indexed; `total` is exact); a grid "
@@ -59,16 +60,19 @@ async def report(request: web.Request, ident: Identity, body: ReportIn) -> dict:
            response=EventsOut, tag=TAG)
 async def list_events(request: web.Request, ident: Identity, query: EventsQuery) -> dict:
     evs, total = await _svc(request).list(query, ident)
-    return {"events": [_svc(request).view(e, ident.role) for e in evs], "total": total, "offset": query.offset,
+    return {"events": [_svc(request).view(e, ident) for e in evs], "total": total, "offset": query.offset,
             "limit": query.limit}
 
 
-@api.route("GET", "/api/events/taxonomy", summary="The classes (two levels), departments and routing mode",
+@api.route("GET", "/api/events/taxonomy", summary="The classes (two levels), departments, routing mode and the "
+           "photo limits",
            roles=READ, tag=TAG)
 async def taxonomy(request: web.Request, ident: Identity) -> dict:
     svc = _svc(request)
     return {"taxonomy": svc.taxonomy.tree(), "departments": [d.model_dump() for d in svc.ecfg.departments],
-            "routing_mode": svc.ecfg.routing.mode, "states": list(wf.STATES), "actions": list(wf.ACTIONS)}
+            "routing_mode": svc.ecfg.routing.mode, "states": list(wf.STATES), "actions": list(wf.ACTIONS),
+            "photos": {"max_bytes": svc.ecfg.photos.max_bytes, "max_per_report": svc.ecfg.photos.max_per_report,
+                       "types": ["image/jpeg", "image/png", "image/webp"]}}
 
 
 @api.route("GET", "/api/events/grids", summary="The grids (GeoJSON)", roles=READ, tag=TAG)
@@ -92,16 +96,24 @@ async def post_kpis(request: web.Request, ident: Identity, query: PeriodQuery) -
 
 
 @api.route("GET", "/api/events/figures/{name}", summary=f"A Plotly figure (JSON) for a wall panel: "
-           f"{', '.join(FIGURES)}", roles=STATS, query=FigureQuery, tag=TAG, errors=(404,))
+           f"{', '.join(FIGURES)} (the map: grid outlines and the newest {MAP_EVENTS} open events with a place, "
+           f"coloured by their countdown light; it ignores the period)", roles=STATS, query=FigureQuery, tag=TAG,
+           errors=(404,))
 async def get_figure(request: web.Request, ident: Identity, query: FigureQuery) -> dict:
     name = request.match_info["name"]
     if name not in FIGURES:
         raise NotFound(f"no figure {name!r}; one of {', '.join(FIGURES)}")
     svc = _svc(request)
+    if name == "map":
+        evs, _ = await svc.list(EventsQuery(open=True, limit=MAP_EVENTS), ident)  # the newest open ones
+        now = time.time()
+        return await asyncio.to_thread(
+            lambda: figure("map", grids=svc.ecfg.grids_geojson, events=[svc.view(e, ident, now) for e in evs]))
     days = svc.period_days(query.period, query.start, query.end)
     st = await svc.stats(days)
     posts = await svc.posts(days) if name == "grades" else None
-    return await asyncio.to_thread(figure, name, st, posts)
+    labels = {code: c.name for code, c in svc.taxonomy.categories.items()} if name == "categories" else None
+    return await asyncio.to_thread(figure, name, st, posts, labels=labels)
 
 
 @api.route("POST", "/api/events/photos", summary="Upload one photo (raw JPEG, PNG or WebP body); returns its "
@@ -148,7 +160,7 @@ async def get_photo(request: web.Request, ident: Identity) -> web.StreamResponse
 async def export_events(request: web.Request, ident: Identity, query: ExportQuery) -> web.StreamResponse:
     svc = _svc(request)
     evs, _ = await svc.list(query, ident)
-    rows = [svc.view(e, ident.role) for e in evs]
+    rows = [svc.view(e, ident) for e in evs]
     if query.format == "json":
         return web.json_response({"events": rows}, headers=_attachment("events.json"))
     cols = ["id", "state", "channel", "category", "category_name", "description", "lat", "lon", "address", "grid",
@@ -187,7 +199,7 @@ def _csv(rows: list[dict[str, Any]], cols: list[str], name: str) -> web.Response
 async def get_event(request: web.Request, ident: Identity) -> dict:
     svc = _svc(request)
     ev = await svc.get_for(request.match_info["id"], ident)
-    view = svc.view(ev, ident.role)
+    view = svc.view(ev, ident)
     view["duplicates"] = await svc.store.duplicates(ev.id)
     return {"event": view}
 
@@ -206,7 +218,7 @@ def _action_route(action: str) -> None:
             raise BadRequest("send JSON")
         svc = _svc(request)
         ev = await svc.act(request.match_info["id"], action, body, ident)
-        return {"event": svc.view(ev, ident.role)}
+        return {"event": svc.view(ev, ident)}
 
     handler.__name__ = f"event_{action}"
     moves = wf.MOVES.get(action)

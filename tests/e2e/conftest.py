@@ -51,17 +51,20 @@ def open_console(browser: Browser, hall) -> Iterator[Callable[..., Page]]:
 
 
 @pytest.fixture
-def open_kiosk(browser: Browser, hall) -> Iterator[Callable[[str], Page]]:
-    """Open the kiosk page of one screen, as the wall's PCs do (script errors fail the test)."""
+def open_kiosk(browser: Browser, hall) -> Iterator[Callable[..., Page]]:
+    """Open the kiosk page of one screen, as the wall's PCs do (script errors fail the test); `query` is
+    appended to its URL, `setup(page)` runs before it loads (e.g. to watch its requests)."""
     contexts = []
     errors: list[str] = []
 
-    def _open(screen_id: str) -> Page:
+    def _open(screen_id: str, query: str = "", setup: Callable[[Page], None] | None = None) -> Page:
         ctx = browser.new_context(viewport={"width": 960, "height": 540})
         contexts.append(ctx)
         page = ctx.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(hall.screen_url(screen_id))
+        if setup is not None:
+            setup(page)
+        page.goto(hall.screen_url(screen_id) + query)
         return page
 
     yield _open
