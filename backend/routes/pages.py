@@ -13,7 +13,7 @@ from . import api
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_DIR = ROOT / "console"
 WALL_DIR = ROOT / "wall"
-FIELD_DIR = ROOT / "field"  # grid workers' and departments' page (phones)
+FIELD_DIR = CONSOLE_DIR / "field"  # the grid workers' and departments' page (phones), served at /field/
 VENDOR_DIR = ROOT / "node_modules" / "socket.io-client" / "dist"
 
 NO_CACHE = {"Cache-Control": "no-cache"}
