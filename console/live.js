@@ -4,8 +4,9 @@ import { update, setLayout } from "./store.js";
 import { api } from "./api.js";
 import { setHealth } from "./health.js";
 
-/** Connect with the session token; returns a function that disconnects. */
-export function connectLive(token, { onUnauthorized }) {
+/** Connect with the session token; returns a function that disconnects. `on`: more listeners by event name
+ * (the events panel's `event` and `event:warning` notices, and `connect` to resync after a reconnect). */
+export function connectLive(token, { onUnauthorized, on = {} }) {
   // `io` is the global from /vendor/socket.io.min.js (socket.io-client, served locally).
   const socket = window.io("/console", { auth: { token } });
 
@@ -30,6 +31,7 @@ export function connectLive(token, { onUnauthorized }) {
   socket.on("presets", (msg) => update({ presets: msg.presets || [] }));
   socket.on("scenes", (msg) => update({ scenes: msg.scenes || [] }));
   socket.on("media:health", (msg) => setHealth(msg));
+  for (const [name, fn] of Object.entries(on)) socket.on(name, fn);
 
   return () => { socket.disconnect(); setHealth(null); };
 }

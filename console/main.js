@@ -13,17 +13,20 @@ import { SourceThumbnails } from "./thumbnails.js";
 import { WallPreview } from "./preview.js";
 import { clockRect, textRect } from "./geometry.js";
 import { notify } from "./notice.js";
+import { EventsPanel } from "./events.js";
 
 const $ = (sel) => document.querySelector(sel);
 
 let disconnectLive = null;
 let views = null;
+let eventsPanel = null;
 
 // --- login ---------------------------------------------------------------
 
 function showLogin(message) {
   if (disconnectLive) { disconnectLive(); disconnectLive = null; }
   if (views) { views.thumbnails.clear(); views.preview.stop(); }
+  if (eventsPanel) { eventsPanel.reset(); showView("wall"); }
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -93,7 +96,7 @@ function buildViews() {
   $("#bring-front").addEventListener("click", () => state.selectedWindow && actions.bringToFront(state.selectedWindow));
   $("#delete-window").addEventListener("click", () => state.selectedWindow && actions.deleteWindow(state.selectedWindow));
   document.addEventListener("keydown", (e) => {
-    if (e.target.closest("input, textarea, select") || $("#app").hidden) return;
+    if (e.target.closest("input, textarea, select") || $("#app").hidden || !$("#events").hidden) return;
     if ((e.key === "Delete" || e.key === "Backspace") && state.selectedWindow) {
       e.preventDefault();
       actions.deleteWindow(state.selectedWindow);
@@ -102,6 +105,21 @@ function buildViews() {
     }
   });
   return { wallView, library, split, presets, table, thumbnails, preview };
+}
+
+/** The topbar's tabs: the wall view, or the events panel shown over it (the wall keeps its state). */
+function showView(name) {
+  for (const tab of document.querySelectorAll(".tabs .tab")) {
+    const on = tab.dataset.view === name;
+    tab.classList.toggle("active", on);
+    tab.setAttribute("aria-selected", String(on));
+  }
+  if (name === "events") eventsPanel.show();
+  else eventsPanel.hide();
+}
+
+for (const tab of document.querySelectorAll(".tabs .tab")) {
+  tab.addEventListener("click", () => showView(tab.dataset.view));
 }
 
 /** Clock and text windows go on the first targeted screen (or the first screen of the wall). */
@@ -143,6 +161,7 @@ async function start() {
   $("#login").hidden = true;
   $("#app").hidden = false;
   if (!views) views = buildViews();
+  if (!eventsPanel) eventsPanel = new EventsPanel($("#events"), { role: () => session.user?.role });
   update({ user: session.user });
   try {
     const data = await api.wall();
@@ -162,7 +181,14 @@ async function start() {
   views.thumbnails.start();
   views.preview.start();
   if (disconnectLive) disconnectLive();
-  disconnectLive = connectLive(session.token, { onUnauthorized: showLogin });
+  disconnectLive = connectLive(session.token, {
+    onUnauthorized: showLogin,
+    on: {
+      event: (n) => eventsPanel.onNotice(n),
+      "event:warning": (w) => eventsPanel.onWarning(w),
+      connect: () => eventsPanel.resync(),
+    },
+  });
 }
 
 if (session.token) start();
