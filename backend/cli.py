@@ -96,7 +96,7 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
 
 async def _seed_demo(app) -> None:
     """Give an empty demo wall a first picture: cameras on the LED, one source per LCD panel."""
-    from .schemas import SplitIn
+    from .schemas import NewWindow, SplitIn
 
     wc = app["wall_control"]
     if (await wc.layout()).version != 0 or not wc.cfg.sources:
@@ -107,9 +107,15 @@ async def _seed_demo(app) -> None:
     version = 0
     if led:
         version = (await wc.split(SplitIn(version=version, screens=led[:1], n=4, sources=sources[:4]), "demo")).version
-    for i, sid in enumerate(lcd):
+    # the last LCDs (up to half of them) show the live event panels, the others one source each
+    panels = [p for p in wc.cfg.panels if p.figures][: len(lcd) // 2]
+    video_lcd, panel_lcd = lcd[: len(lcd) - len(panels)], lcd[len(lcd) - len(panels):]
+    for i, sid in enumerate(video_lcd):
         src = sources[(4 + i) % len(sources)]
         version = (await wc.split(SplitIn(version=version, screens=[sid], n=1, sources=[src]), "demo")).version
+    for sid, panel in zip(panel_lcd, panels):
+        window = NewWindow(kind="panel", rect=wc.wall.screen(sid).canvas, panel=panel.id, title=panel.name)
+        version = (await wc.add_window(version, window, "demo"))[0].version
     await wc.save_preset("Demo start", None, None, "demo")
 
 

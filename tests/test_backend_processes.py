@@ -52,8 +52,11 @@ def test_demo_starts_its_own_redis_and_ctrl_c_stops_both(tmp_path: Path):
         assert "operator1" in hall.banner and "/console/" in hall.banner
         status, body = hall.request("GET", "/healthz")
         assert status == 200 and body["redis"] is True
-        # the demo seeds a first picture on the wall
-        assert len(hall.wall()["layout"]["windows"]) >= 4
+        # the demo seeds a first picture on the wall: cameras, and live event panels on the last LCDs
+        windows = hall.wall()["layout"]["windows"]
+        assert len([w for w in windows if w["kind"] == "video"]) >= 4
+        assert {w["panel"] for w in windows if w["kind"] == "panel"} == {"info-aggregation", "event-management",
+                                                                          "dispute-mediation"}
     finally:
         rc = hall.stop(signal.SIGINT)
     assert rc == 0

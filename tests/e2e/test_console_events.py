@@ -354,3 +354,35 @@ def test_the_halls_overdue_warning_shows_a_notice_and_highlights_the_row(quick_h
     expect(page.get_by_test_id("count-overdue").locator("b")).not_to_have_text("0")
     # the hall's escalation rule (overdue 0 min -> community) follows, and the row shows the level
     expect(r.locator(".badge-level")).to_have_text("community", timeout=15_000)
+
+
+def test_the_walls_windows_never_show_through_the_events_panel(hall, empty_wall, open_console):
+    """A full wall (windows stacked high) under the open panel: every point of the list belongs to the panel."""
+    from tests.e2e.e2e_helpers import api_call
+
+    version = empty_wall["layout"]["version"]
+    screens = [s["id"] for s in empty_wall["wall"]["screens"]]
+    sources = [s["id"] for s in empty_wall["sources"]]
+    status, body = api_call(hall, "POST", "/api/wall/split", {"version": version, "screens": screens, "n": 4,
+                                                              "sources": sources[:4]})
+    assert status == 200, body
+    version = body["layout"]["version"]
+    for i, screen in enumerate(empty_wall["wall"]["screens"]):  # and windows stacked high on every screen
+        status, body = api_call(hall, "POST", "/api/wall/windows", {"version": version, "window": {
+            "kind": "video", "source": sources[i % len(sources)], "rect": screen["canvas"], "z": 50 + i}})
+        assert status in (200, 201), body
+        version = body["layout"]["version"]
+    report(hall)
+    page = open_console("operator1")
+    expect(page.locator("[data-testid^=window-]").first).to_be_attached()  # the wall view drew its windows
+    open_events(page)
+    box = page.locator(".events-table-wrap").bounding_box()
+    assert box is not None
+    hits = page.evaluate("""([x0, y0, w, h]) => {
+        const out = [];
+        for (let i = 1; i < 10; i++) for (let j = 1; j < 10; j++) {
+            const el = document.elementFromPoint(x0 + w * i / 10, y0 + h * j / 10);
+            out.push(Boolean(el && el.closest('[data-testid="events-panel"]')));
+        }
+        return out; }""", [box["x"], box["y"], box["width"], box["height"]])
+    assert all(hits), f"{hits.count(False)} of {len(hits)} points show something else than the events panel"
