@@ -94,12 +94,14 @@ export function listQuery(filters, offset, limit) {
 export function matchesFilters(ev, f) {
   if (f.state && ev.state !== f.state) return false;
   if (f.channel && ev.channel !== f.channel) return false;
-  if (f.department && ev.department !== f.department) return false;
+  if (f.department && ev.department !== f.department && !(ev.co_handlers || []).includes(f.department)) return false;
   if (f.level && ev.level !== f.level) return false;
   if (f.category && !(ev.category || "").startsWith(f.category)) return false;
   if (f.overdue && String(!!ev.overdue) !== f.overdue) return false;
   if (f.supervised && String(!!ev.supervised) !== f.supervised) return false;
-  if (f.grid && ![ev.grid, ev.community, ev.street].includes(f.grid)) return false;
+  if (f.grid && ![ev.grid, ev.community, ev.street].includes(f.grid) && !(f.grid === "outside" && ev.outside_grid)) {
+    return false;
+  }
   return true;
 }
 
@@ -107,7 +109,7 @@ export function matchesFilters(ev, f) {
 export function noticeMayMatch(n, f) {
   if (f.state && n.state !== f.state) return false;
   if (f.channel && n.channel !== f.channel) return false;
-  if (f.department && n.department !== f.department) return false;
+  // (no department test here: the notice does not name the co-handlers, the full event decides)
   if (f.level && n.level !== f.level) return false;
   if (f.overdue && String(!!n.overdue) !== f.overdue) return false;
   if (f.supervised && String(!!n.supervised) !== f.supervised) return false;
