@@ -17,6 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from layouts import LayoutError
 
+from . import appkeys
 from .auth import Identity, bearer
 from .errors import BadRequest, Forbidden, HallError, Invalid, Unauthorized, Unavailable
 
@@ -73,7 +74,7 @@ async def identify(request: web.Request) -> Identity | None:
     token = bearer(request.headers.get("Authorization"))
     if token is None:
         return None
-    return await request.app["users"].resolve(token)
+    return await request.app[appkeys.USERS].resolve(token)
 
 
 def require(ident: Identity | None, roles: frozenset[str]) -> Identity:
@@ -296,7 +297,7 @@ async def errors_middleware(request: web.Request, handler: Callable[[web.Request
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return web.json_response({"error": "internal", "message": "internal error (logged)"}, status=500)
     finally:
-        metrics = request.app.get("metrics")
+        metrics = request.app.get(appkeys.METRICS)
         if metrics is not None:
             route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
             metrics.observe_request(request.method, route, status, time.perf_counter() - started)

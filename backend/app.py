@@ -11,7 +11,7 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from . import keys
+from . import appkeys, keys
 from .api import errors_middleware
 from .auth import Users
 from .config import HallConfig
@@ -74,69 +74,70 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     """Build the application; Redis is connected (with retries) on start-up.
 
     `media`: run the media engine (sources, compositor) in this process, as `hall` does;
-    tests of other parts leave it off (or put an engine of their own at app["media"])."""
+    tests of other parts leave it off (or put an engine of their own at app[appkeys.MEDIA])."""
     app = web.Application(middlewares=[security_headers, errors_middleware], client_max_size=2 * 1024 * 1024)
-    app["config"] = cfg
-    app["redis_url"] = redis_url
-    app["metrics"] = Metrics()
-    app["started"] = time.monotonic()
-    app["wall"] = cfg.build_wall()
+    app[appkeys.CONFIG] = cfg
+    app[appkeys.REDIS_URL] = redis_url
+    app[appkeys.METRICS] = Metrics()
+    app[appkeys.STARTED] = time.monotonic()
+    app[appkeys.WALL] = cfg.build_wall()
     redis = connect(redis_url)
-    app["redis"] = redis
-    app["users"] = Users(redis, cfg.auth)
-    app["wall_control"] = WallControl(redis, cfg, app["wall"])
-    app["events"] = EventService(redis, cfg, lambda: app.get("data_dir") or cfg.server.data_dir)
+    app[appkeys.REDIS] = redis
+    app[appkeys.USERS] = Users(redis, cfg.auth)
+    app[appkeys.WALL_CONTROL] = WallControl(redis, cfg, app[appkeys.WALL])
+    app[appkeys.EVENTS] = EventService(redis, cfg, lambda: app.get(appkeys.DATA_DIR) or cfg.server.data_dir)
 
     # Socket.IO on the same server; the Redis manager shares rooms and broadcasts between processes.
     mgr = socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)
     sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=mgr, cors_allowed_origins=[],
                                ping_interval=10, ping_timeout=10, max_http_buffer_size=1_000_000)
     sio.attach(app)
-    app["sio"] = sio
+    app[appkeys.SIO] = sio
     console_ns.register(sio, app)
     wall_ns.register(sio, app)
 
     async def broadcast(event: str, data: dict) -> None:
         await sio.emit(event, data, namespace=console_ns.NAMESPACE, room="consoles")
         if event == "layout":
-            views = await asyncio.to_thread(app["wall_control"].screen_views, LayoutState.model_validate(data))
+            views = await asyncio.to_thread(app[appkeys.WALL_CONTROL].screen_views, LayoutState.model_validate(data))
             for sid, view in views.items():
                 await sio.emit("screen", view, namespace=wall_ns.NAMESPACE, room=wall_ns.room(sid))
 
-    app["wall_control"].hooks.append(broadcast)
+    app[appkeys.WALL_CONTROL].hooks.append(broadcast)
 
     async def event_broadcast(event: str, data: dict) -> None:  # events: notify only; Redis holds the record
         await sio.emit(event, data, namespace=console_ns.NAMESPACE, room="consoles")
 
-    app["events"].hooks.append(event_broadcast)
+    app[appkeys.EVENTS].hooks.append(event_broadcast)
 
-    wall_media = WallMedia(cfg, redis, app["wall_control"], sio, app["metrics"], console_ns.NAMESPACE, "consoles")
-    app["wall_media"] = wall_media
+    wall_media = WallMedia(cfg, redis, app[appkeys.WALL_CONTROL], sio, app[appkeys.METRICS], console_ns.NAMESPACE,
+                           "consoles")
+    app[appkeys.WALL_MEDIA] = wall_media
     if media:
-        app["wall_control"].hooks.insert(0, wall_media.on_change)  # the picture first, then the notices
+        app[appkeys.WALL_CONTROL].hooks.insert(0, wall_media.on_change)  # the picture first, then the notices
 
     api.setup(app)
     setup_static(app)
 
     async def on_startup(app: web.Application) -> None:
         await wait_for_redis(redis, redacted(redis_url))
-        app["metrics"].redis_up.set(1)
+        app[appkeys.METRICS].redis_up.set(1)
         await check_durability(redis)
-        reindexed = await app["events"].store.reindex()
+        reindexed = await app[appkeys.EVENTS].store.reindex()
         if reindexed:
             log.info("event filter indexes built", extra={"events": reindexed})
         if bootstrap_users:
-            created = await app["users"].bootstrap(cfg.users, dict(os.environ))
+            created = await app[appkeys.USERS].bootstrap(cfg.users, dict(os.environ))
             if created:
                 log.info("users created from config", extra={"users": ",".join(created)})
-        app["event_timers"] = asyncio.create_task(app["events"].run_timers())
-        app["loop_watch"] = asyncio.create_task(watch_event_loop(app["metrics"]))
-        if media and "media" not in app:
-            app["media"] = await wall_media.start()
+        app[appkeys.EVENT_TIMERS] = asyncio.create_task(app[appkeys.EVENTS].run_timers())
+        app[appkeys.LOOP_WATCH] = asyncio.create_task(watch_event_loop(app[appkeys.METRICS]))
+        if media and appkeys.MEDIA not in app:
+            app[appkeys.MEDIA] = await wall_media.start()
 
     async def on_cleanup(app: web.Application) -> None:
         await wall_media.stop()
-        for task in ("event_timers", "loop_watch"):
+        for task in (appkeys.EVENT_TIMERS, appkeys.LOOP_WATCH):
             if task in app:
                 app[task].cancel()
         await redis.aclose()

@@ -60,10 +60,11 @@ def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool
 async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str, demo: bool, embedded: bool) -> None:
     from aiohttp import web
 
+    from . import appkeys
     from .app import create_app
 
     app = create_app(cfg, url, media=True)
-    app["data_dir"] = data_dir  # event photos live under it
+    app[appkeys.DATA_DIR] = data_dir  # event photos live under it
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, shutdown_timeout=3)
@@ -86,7 +87,7 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
             from .events.demo import EventDemo  # the event flow of the demo district
 
             rate = float(os.environ.get("HALL_DEMO_EVENT_RATE") or cfg.events.demo.reports_per_minute)
-            app["event_demo"] = asyncio.create_task(EventDemo(app["events"], rate).run())
+            app[appkeys.EVENT_DEMO] = asyncio.create_task(EventDemo(app[appkeys.EVENTS], rate).run())
         await _banner(app, cfg, base, url, data_dir, demo, embedded)
         await stop.wait()
         _print("stopping…")
@@ -96,9 +97,10 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
 
 async def _seed_demo(app) -> None:
     """Give an empty demo wall a first picture: cameras on the LED, one source per LCD panel."""
+    from . import appkeys
     from .schemas import NewWindow, SplitIn
 
-    wc = app["wall_control"]
+    wc = app[appkeys.WALL_CONTROL]
     if (await wc.layout()).version != 0 or not wc.cfg.sources:
         return
     sources = [s.id for s in wc.cfg.sources]
@@ -120,14 +122,16 @@ async def _seed_demo(app) -> None:
 
 
 async def _banner(app, cfg: HallConfig, base: str, url: str, data_dir: str, demo: bool, embedded: bool) -> None:
-    users = app["users"]
+    from . import appkeys
+
+    users = app[appkeys.USERS]
     _print("")
     _print(f"Command Hall — {cfg.district}")
     _print(f"  console:       {base}/console/")
     _print(f"  API document:  {base}/api/openapi.json    health: {base}/healthz")
     _print(f"  redis:         {'embedded ' if embedded else ''}{redacted(url)}  (data: {Path(data_dir).resolve()})")
     _print("  screen pages:")
-    for screen in app["wall"].screens:
+    for screen in app[appkeys.WALL].screens:
         token = await users.screen_token(screen.id)
         _print(f"    {screen.id:<12} {screen.kind.upper()} {screen.resolution[0]}x{screen.resolution[1]}  "
                f"{base}/wall/screens/{screen.id}?token={token}")

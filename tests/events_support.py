@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from backend import keys
+from backend import appkeys, keys
 from backend.config import DEFAULT_CONFIG, load_config
 from backend.events.calendar import WorkingCalendar
 from backend.events.geo import GridIndex
@@ -55,11 +55,11 @@ async def make_client(redis_url: str, data_dir, cfg=CFG):
     from backend.app import create_app
 
     app = create_app(cfg, redis_url, bootstrap_users=False)
-    app["data_dir"] = str(data_dir)
+    app[appkeys.DATA_DIR] = str(data_dir)
     client = TestClient(TestServer(app))
     await client.start_server()
     # the demo users without their Argon2 hashing (slow by design): tokens are issued directly
-    redis = app["users"].redis
+    redis = app[appkeys.USERS].redis
     for u in cfg.users:
         await redis.hset(keys.user(u.name), mapping={"name": u.name, "role": u.role, "password_hash": "-",
                                                          "display_name": u.display_name or u.name})
@@ -68,7 +68,7 @@ async def make_client(redis_url: str, data_dir, cfg=CFG):
 
 async def tokens(client, cfg=CFG) -> dict[str, dict[str, str]]:
     """Authorization headers of every demo user, by name."""
-    users = client.app["users"]
+    users = client.app[appkeys.USERS]
     out = {}
     for u in cfg.users:
         token, _, _ = await users.issue(u.name, u.role, ttl_seconds=3600)

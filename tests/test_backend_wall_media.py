@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
+from backend import appkeys
 from backend.app import create_app
 from tests.conftest import connect_socket, login, seed_demo_users
 
@@ -40,7 +41,7 @@ async def _eventually(check, timeout: float = 5.0):
 
 
 def _engine(client: TestClient):
-    return client.server.app["media"]
+    return client.server.app[appkeys.MEDIA]
 
 
 async def _add_video(client: TestClient, headers: dict, version: int, source: str, screen: str = "lcd-1-1") -> dict:

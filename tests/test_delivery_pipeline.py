@@ -8,6 +8,7 @@ import asyncio
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from backend import appkeys
 from backend.app import create_app
 from backend.config import HallConfig
 from layouts import Layout, Rect, Window
@@ -26,8 +27,8 @@ FEED = "feed-city-centre"
 @pytest.fixture
 async def hall(redis_url: str, demo_config: HallConfig):
     app = create_app(demo_config, redis_url)
-    engine = MediaEngine(app["wall"], demo_config.sources, fps=25, timezone="UTC", labels=False)
-    app["media"] = engine
+    engine = MediaEngine(app[appkeys.WALL], demo_config.sources, fps=25, timezone="UTC", labels=False)
+    app[appkeys.MEDIA] = engine
     engine.start()
     try:
         async with TestClient(TestServer(app)) as client:
@@ -37,9 +38,9 @@ async def hall(redis_url: str, demo_config: HallConfig):
 
 
 async def test_a_whip_feed_on_the_left_half_of_a_screen_reaches_its_whep_viewers(hall):
-    screen = hall.app["wall"].screen(SCREEN)
+    screen = hall.app[appkeys.WALL].screen(SCREEN)
     c = screen.canvas
-    hall.app["media"].set_layout(Layout(windows=[
+    hall.app[appkeys.MEDIA].set_layout(Layout(windows=[
         Window(id="feed", kind="video", rect=Rect(c.x, c.y, c.w // 2, c.h), source=FEED)]))
 
     pub, resp = await publish(hall, FEED, await login(hall, "integration"))  # yellow, blue / green, red
@@ -62,7 +63,7 @@ async def test_a_whip_feed_on_the_left_half_of_a_screen_reaches_its_whep_viewers
         else:
             raise AssertionError(f"the feed never showed on the screen: {got}")
         assert (frame.width, frame.height) == tuple(screen.resolution)
-        health = hall.app["media"].health()
+        health = hall.app[appkeys.MEDIA].health()
         assert health["sources"][FEED]["state"] == "live"
         assert health["screens"][SCREEN]["viewers"] == 1
     finally:

@@ -6,6 +6,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from backend import appkeys
 from backend.api import Api, errors_middleware
 
 
@@ -20,7 +21,7 @@ def text_api() -> Api:
 
     @api.on_setup
     def hook(app: web.Application) -> None:
-        app["hooked"] = True
+        app[appkeys.HOOKED] = True
 
     return api
 
@@ -30,7 +31,7 @@ async def client():
     api = text_api()
     app = web.Application(middlewares=[errors_middleware])
     api.setup(app)
-    app["api"] = api
+    app[appkeys.API] = api
     async with TestClient(TestServer(app)) as c:
         yield c
 
@@ -56,7 +57,7 @@ async def test_empty_oversized_and_undecodable_bodies_are_400(client):
 
 
 async def test_openapi_describes_text_bodies_and_response_headers(client):
-    op = client.app["api"].openapi()["paths"]["/echo/{id}"]["post"]
+    op = client.app[appkeys.API].openapi()["paths"]["/echo/{id}"]["post"]
     assert op["requestBody"]["content"] == {"text/x-thing": {"schema": {"type": "string"}}}
     assert op["responses"]["201"]["content"] == {"text/x-thing": {"schema": {"type": "string"}}}
     assert op["responses"]["201"]["headers"] == {"Location": {"schema": {"type": "string"}}}
@@ -64,7 +65,7 @@ async def test_openapi_describes_text_bodies_and_response_headers(client):
 
 
 async def test_setup_hooks_run_with_the_application(client):
-    assert client.app["hooked"] is True
+    assert client.app[appkeys.HOOKED] is True
 
 
 def test_a_route_cannot_take_both_a_json_model_and_a_text_body():

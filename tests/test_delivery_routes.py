@@ -8,6 +8,7 @@ import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiohttp.test_utils import TestClient, TestServer
 
+from backend import appkeys
 from backend.app import create_app
 from backend.config import HallConfig
 from media.sources.base import SourceConfigLite
@@ -32,7 +33,7 @@ async def hall(redis_url: str, demo_config: HallConfig):
         for s in demo_config.sources]})
     app = create_app(cfg, redis_url)
     engine = SyntheticEngine(screens, sources)
-    app["media"] = engine
+    app[appkeys.MEDIA] = engine
     async with TestClient(TestServer(app)) as client:
         client.engine = engine  # type: ignore[attr-defined]
         yield client
@@ -95,7 +96,7 @@ async def test_two_viewers_of_one_screen_share_one_encoder(hall):
 
 
 async def test_a_screen_token_watches_its_own_screen_only(hall):
-    token = await hall.app["users"].screen_token(SCREEN)
+    token = await hall.app[appkeys.USERS].screen_token(SCREEN)
     viewer, resp = await whep(hall, {"Authorization": f"Bearer {token}"})
     await viewer.close()
     assert resp.status == 201
@@ -209,7 +210,7 @@ async def test_a_new_publish_replaces_the_old_one(hall):
         assert r1.status == r2.status == 201
         await second.accept(await r2.text())
         assert await asyncio.wait_for(src.latest.aget_newer(0, 10), 15) is not None
-        assert len(hall.app["whip"].sessions) == 1
+        assert len(hall.app[appkeys.WHIP].sessions) == 1
         assert src.health().reconnects == 1
     finally:
         await first.pc.close()
@@ -247,4 +248,4 @@ async def test_an_offer_without_video_is_refused(hall):
                            headers={**SDP, **await login(hall, "admin")})
     await pc.close()
     assert resp.status == 400 and "video" in (await resp.json())["message"]
-    assert len(hall.app["whip"].sessions) == 0
+    assert len(hall.app[appkeys.WHIP].sessions) == 0

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from backend import appkeys
 from tests.events_support import JPEG, PNG, make_client, report_body, tokens
 
 
@@ -275,7 +276,8 @@ async def test_openapi_lists_every_event_route(api):
 
 async def test_a_residents_contact_is_shown_only_to_those_who_call_back(api, who):
     eid = (await post(api, "/api/events", who["integration"], report_body(), 201))["event"]["id"]
-    screen_token, _, _ = await api.app["users"].issue("screen:lcd-1-1", "screen", ttl_seconds=600, screen="lcd-1-1")
+    screen_token, _, _ = await api.app[appkeys.USERS].issue("screen:lcd-1-1", "screen", ttl_seconds=600,
+                                                            screen="lcd-1-1")
     seen = {}
     for name, headers in (("operator1", who["operator1"]), ("expert1", who["expert1"]),
                           ("integration", who["integration"]),

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import pytest
 import yaml
 
+from backend import appkeys
 from backend.auth import Identity
 from backend.config import DEFAULT_CONFIG, ConfigError, parse_config
 from backend.events.figures import FIGURES, LIGHT_COLOURS, figure
@@ -123,7 +124,7 @@ async def test_the_map_route_shows_only_open_events_the_reader_may_see(redis_url
             ids[name] = (await resp.json())["event"]["id"]
         resp = await api.post(f"/api/events/{ids['refused']}/refuse", json={"note": "prank"}, headers=who["operator1"])
         assert resp.status == 200, await resp.text()
-        screen_token = await api.app["users"].screen_token("led-main")  # what a kiosk sends
+        screen_token = await api.app[appkeys.USERS].screen_token("led-main")  # what a kiosk sends
         resp = await api.get("/api/events/figures/map", headers={"Authorization": f"Bearer {screen_token}"})
         assert resp.status == 200, await resp.text()
         fig = await resp.json()

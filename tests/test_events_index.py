@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from backend import keys
+from backend import appkeys, keys
 from backend.auth import Identity
 from backend.bench.lists import matches
 from backend.errors import Invalid, NotFound
@@ -284,7 +284,7 @@ async def test_a_photo_is_seen_by_its_uploader_and_by_who_may_see_its_event(scop
     assert await photo_status("worker1", sha) == 404
 
     # the references are rebuilt with the indexes, e.g. after an upgrade
-    store = api.app["events"].store
+    store = api.app[appkeys.EVENTS].store
     await store.redis.delete(keys.photo_refs(sha), keys.EVENTS_INDEX_VERSION)
     assert await photo_status("u-water", sha) == 404
     assert await store.reindex() == 1

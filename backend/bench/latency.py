@@ -114,11 +114,14 @@ async def measure_latency(seconds: float = 10.0, size: tuple[int, int] = (1920, 
         await egress.end(request.match_info["sid"])
         return web.Response(status=200)
 
+    async def player(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(WALL_DIR / "whep-player.js")
+
     app = web.Application()
     app.router.add_get("/", page)
     app.router.add_post("/whep", whep)
     app.router.add_delete("/whep/{sid}", end)
-    app.router.add_get("/whep-player.js", lambda r: web.FileResponse(WALL_DIR / "whep-player.js"))
+    app.router.add_get("/whep-player.js", player)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from layouts import LayoutError
 
+from .. import appkeys
 from ..api import field_errors, layout_errors
 from ..auth import CONSOLE, WALL_READ, WALL_WRITE, Identity
 from ..errors import HallError
@@ -19,9 +20,9 @@ NAMESPACE = "/console"
 
 
 def register(sio: socketio.AsyncServer, app: Any) -> None:
-    users = app["users"]
-    wc = app["wall_control"]
-    metrics = app["metrics"]
+    users = app[appkeys.USERS]
+    wc = app[appkeys.WALL_CONTROL]
+    metrics = app[appkeys.METRICS]
 
     @sio.on("connect", namespace=NAMESPACE)
     async def connect(sid: str, environ: dict, auth: Any = None) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import socketio
 
+from .. import appkeys
 from ..auth import SCREEN
 from .common import authenticate
 
@@ -17,9 +18,9 @@ def room(screen_id: str) -> str:
 
 
 def register(sio: socketio.AsyncServer, app: Any) -> None:
-    users = app["users"]
-    wc = app["wall_control"]
-    metrics = app["metrics"]
+    users = app[appkeys.USERS]
+    wc = app[appkeys.WALL_CONTROL]
+    metrics = app[appkeys.METRICS]
 
     @sio.on("connect", namespace=NAMESPACE)
     async def connect(sid: str, environ: dict, auth: Any = None) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .. import appkeys
 from ..auth import Identity
 from ..errors import BadRequest, Invalid, NotFound
 from ..events import workflow as wf
@@ -41,7 +42,7 @@ NEEDS = {
 
 
 def _svc(request: web.Request):
-    return request.app["events"]
+    return request.app[appkeys.EVENTS]
 
 
 @api.route("POST", "/api/events", summary="Report an event (resident, worker, department, camera alarm); "

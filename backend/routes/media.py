@@ -20,13 +20,10 @@ from media.webrtc import OfferRejected
 from media.whep import WhepEgress
 from media.whip import WhipIngest
 
+from .. import appkeys
 from ..auth import CONSOLE, SCREEN, Identity, bearer
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, Unavailable
 from . import api
-
-ENGINE = "media"  # app key of the running media.engine.MediaEngine
-WHEP = "whep"
-WHIP = "whip"
 
 # Who may watch a screen: the screen itself (its own token only), consoles (previews), and
 # other systems (an upper-level centre pulling our wall).
@@ -45,7 +42,7 @@ class _Engine:
         self.app = app
 
     def engine(self):
-        engine = self.app.get(ENGINE)
+        engine = self.app.get(appkeys.MEDIA)
         if engine is None:
             raise Unavailable("the media engine is not running")
         return engine
@@ -57,21 +54,21 @@ class _Engine:
         self.engine().acquire_screen(screen_id)
 
     def release_screen(self, screen_id: str) -> None:
-        engine = self.app.get(ENGINE)
+        engine = self.app.get(appkeys.MEDIA)
         if engine is not None:
             engine.release_screen(screen_id)
 
 
 @api.on_setup
 def _setup(app: web.Application) -> None:
-    cfg = app["config"]
+    cfg = app[appkeys.CONFIG]
     settings = EncoderSettings(**cfg.encoder.model_dump())
-    app[WHEP] = WhepEgress(ScreenEncoders(_Engine(app), settings, cfg.display.fps))
-    app[WHIP] = WhipIngest()
+    app[appkeys.WHEP] = WhepEgress(ScreenEncoders(_Engine(app), settings, cfg.display.fps))
+    app[appkeys.WHIP] = WhipIngest()
 
     async def close(app: web.Application) -> None:
-        await app[WHEP].close()
-        await app[WHIP].close()
+        await app[appkeys.WHEP].close()
+        await app[appkeys.WHIP].close()
 
     app.on_shutdown.append(close)
     if WHIP_WHEP_JS.is_dir():  # before pages' /vendor/ (registered later), which would shadow it
@@ -86,7 +83,7 @@ def _answer(answer_sdp: str, location: str) -> web.Response:
 # -- WHEP: watch a screen ---------------------------------------------------------------------
 def _check_screen(request: web.Request, ident: Identity, screen_id: str) -> None:
     try:
-        request.app["wall"].screen(screen_id)
+        request.app[appkeys.WALL].screen(screen_id)
     except KeyError:
         raise NotFound(f"no screen {screen_id!r}") from None
     if ident.role == "screen" and ident.screen != screen_id:
@@ -100,7 +97,7 @@ async def whep_watch_screen(request: web.Request, ident: Identity, body: str) ->
     screen_id = request.match_info["id"]
     _check_screen(request, ident, screen_id)
     try:
-        session, answer_sdp = await request.app[WHEP].start(screen_id, body, ident.name)
+        session, answer_sdp = await request.app[appkeys.WHEP].start(screen_id, body, ident.name)
     except OfferRejected as exc:
         raise BadRequest(str(exc)) from None
     return _answer(answer_sdp, f"/whep/screens/{screen_id}/sessions/{session.id}")
@@ -111,7 +108,7 @@ async def whep_watch_screen(request: web.Request, ident: Identity, body: str) ->
 async def whep_end_session(request: web.Request, ident: Identity) -> web.StreamResponse:
     screen_id, sid = request.match_info["id"], request.match_info["session"]
     _check_screen(request, ident, screen_id)
-    egress: WhepEgress = request.app[WHEP]
+    egress: WhepEgress = request.app[appkeys.WHEP]
     session = egress.sessions.get(sid)
     if session is None or session.key != screen_id:
         raise NotFound("no such session (it may have ended already)")
@@ -123,10 +120,10 @@ async def whep_end_session(request: web.Request, ident: Identity) -> web.StreamR
 
 # -- WHIP: publish a source ---------------------------------------------------------------------
 def _whip_source(request: web.Request, ident: Identity | None, source_id: str) -> WhipSource:
-    cfg = next((s for s in request.app["config"].sources if s.id == source_id), None)
+    cfg = next((s for s in request.app[appkeys.CONFIG].sources if s.id == source_id), None)
     if cfg is None or cfg.kind != "whip":
         raise NotFound(f"no source {source_id!r} published over WHIP (configure it with a whip:// URL)")
-    engine = request.app.get(ENGINE)
+    engine = request.app.get(appkeys.MEDIA)
     if engine is None:
         raise Unavailable("the media engine is not running")
     source = engine.source(source_id)
@@ -151,7 +148,8 @@ async def whip_publish(request: web.Request, ident: Identity | None, body: str) 
     source_id = request.match_info["source"]
     source = _whip_source(request, ident, source_id)
     try:
-        session, answer_sdp = await request.app[WHIP].start(source, body, ident.name if ident else f"token:{source_id}")
+        session, answer_sdp = await request.app[appkeys.WHIP].start(source, body,
+                                                                    ident.name if ident else f"token:{source_id}")
     except OfferRejected as exc:
         raise BadRequest(str(exc)) from None
     return _answer(answer_sdp, f"/whip/{source_id}/sessions/{session.id}")
@@ -162,7 +160,7 @@ async def whip_publish(request: web.Request, ident: Identity | None, body: str) 
 async def whip_end_session(request: web.Request, ident: Identity | None) -> web.StreamResponse:
     source_id, sid = request.match_info["source"], request.match_info["session"]
     _whip_source(request, ident, source_id)
-    ingest: WhipIngest = request.app[WHIP]
+    ingest: WhipIngest = request.app[appkeys.WHIP]
     session = ingest.sessions.get(sid)
     if session is None or session.key != source_id:
         raise NotFound("no such session (it may have ended already)")
@@ -180,9 +178,9 @@ class DeliveryStats(BaseModel):
 @api.route("GET", "/api/media/delivery", summary="Encoders per screen (one each, however many viewers) and sessions",
            roles=CONSOLE, response=DeliveryStats, tag="media")
 async def delivery_stats(request: web.Request, ident: Identity) -> DeliveryStats:
-    egress: WhepEgress = request.app[WHEP]
+    egress: WhepEgress = request.app[appkeys.WHEP]
     return DeliveryStats(encoders=egress.encoders.stats(), whep_sessions=len(egress.sessions),
-                         whip_sessions=len(request.app[WHIP].sessions))
+                         whip_sessions=len(request.app[appkeys.WHIP].sessions))
 
 
 # -- snapshots: thumbnails of sources and previews of screens (JPEG) ---------------------------------
@@ -192,7 +190,7 @@ class SnapshotQuery(BaseModel):
 
 
 async def _snapshot(request: web.Request, id: str, width: int) -> web.Response:
-    engine = request.app.get(ENGINE)
+    engine = request.app.get(appkeys.MEDIA)
     if engine is None:
         raise Unavailable("the media engine is not running")
     try:
@@ -206,7 +204,7 @@ async def _snapshot(request: web.Request, id: str, width: int) -> web.Response:
            roles=CONSOLE, query=SnapshotQuery, produces="image/jpeg", tag="media", errors=(404, 503))
 async def source_snapshot(request: web.Request, ident: Identity, query: SnapshotQuery) -> web.Response:
     sid = request.match_info["id"]
-    if not any(s.id == sid for s in request.app["config"].sources):
+    if not any(s.id == sid for s in request.app[appkeys.CONFIG].sources):
         raise NotFound(f"no source {sid!r}")
     return await _snapshot(request, sid, query.width)
 
@@ -216,7 +214,7 @@ async def source_snapshot(request: web.Request, ident: Identity, query: Snapshot
 async def screen_snapshot(request: web.Request, ident: Identity, query: SnapshotQuery) -> web.Response:
     sid = request.match_info["id"]
     try:
-        request.app["wall"].screen(sid)
+        request.app[appkeys.WALL].screen(sid)
     except KeyError:
         raise NotFound(f"no screen {sid!r}") from None
     return await _snapshot(request, sid, query.width)
@@ -225,7 +223,7 @@ async def screen_snapshot(request: web.Request, ident: Identity, query: Snapshot
 @api.route("GET", "/api/media/health", summary="Health of every source and screen of this process's media engine",
            roles=CONSOLE, tag="media", errors=(503,))
 async def media_health(request: web.Request, ident: Identity) -> dict:
-    engine = request.app.get(ENGINE)
+    engine = request.app.get(appkeys.MEDIA)
     if engine is None:
         raise Unavailable("the media engine is not running")
     return engine.health()

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from .. import appkeys
 from ..api import field_errors
 from ..auth import Identity
 from ..errors import HallError
@@ -36,7 +37,7 @@ def _fail(exc: HallError) -> web.Response:
 @api.route("GET", "/open311/v2/services.json", summary="GeoReport v2 service list (the minor classes)",
            roles=None, tag=TAG)
 async def services(request: web.Request, ident: Identity | None) -> web.Response:
-    return web.json_response(open311.services(request.app["events"].taxonomy))
+    return web.json_response(open311.services(request.app[appkeys.EVENTS].taxonomy))
 
 
 async def _form(request: web.Request) -> dict[str, Any]:
@@ -66,11 +67,11 @@ def _num(data: dict, name: str) -> float | None:
            "first_name, last_name; Idempotency-Key header honoured)", roles=None, status=201, tag=TAG,
            errors=(400, 401, 403))
 async def post_request(request: web.Request, ident: Identity | None) -> web.Response:
-    svc = request.app["events"]
+    svc = request.app[appkeys.EVENTS]
     try:
         data = await _form(request)
         key = str(data.get("api_key") or "")
-        who = await request.app["users"].resolve(key) if key else ident
+        who = await request.app[appkeys.USERS].resolve(key) if key else ident
         if who is None:
             return _error(401, "api_key: missing or not a valid token")
         if who.role not in wf.REPORTERS:
@@ -111,13 +112,13 @@ async def post_request(request: web.Request, ident: Identity | None) -> web.Resp
 
 
 def _departments(request: web.Request) -> dict[str, str]:
-    return {d.id: d.name for d in request.app["events"].ecfg.departments}
+    return {d.id: d.name for d in request.app[appkeys.EVENTS].ecfg.departments}
 
 
 @api.route("GET", "/open311/v2/requests.json", summary="GeoReport v2: service requests (service_request_id "
            "comma-separated, service_code, status open|closed, start_date, end_date)", roles=None, tag=TAG)
 async def get_requests(request: web.Request, ident: Identity | None) -> web.Response:
-    svc = request.app["events"]
+    svc = request.app[appkeys.EVENTS]
     q = request.query
     if q.get("service_request_id"):
         ids = [i for i in q["service_request_id"].split(",") if i][:200]
@@ -141,7 +142,7 @@ async def get_requests(request: web.Request, ident: Identity | None) -> web.Resp
 @api.route("GET", "/open311/v2/requests/{id}.json", summary="GeoReport v2: one service request", roles=None,
            tag=TAG, errors=(404,))
 async def get_request(request: web.Request, ident: Identity | None) -> web.Response:
-    svc = request.app["events"]
+    svc = request.app[appkeys.EVENTS]
     ev = await svc.store.get(request.match_info["id"])
     if ev is None:
         return _error(404, "service_request_id: no such request")

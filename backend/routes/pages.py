@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .. import appkeys
 from ..auth import Identity
 from ..errors import Forbidden, NotFound, Unauthorized
 from . import api
@@ -24,11 +25,11 @@ NO_CACHE = {"Cache-Control": "no-cache"}
 async def screen_page(request: web.Request, ident: Identity | None) -> web.StreamResponse:
     sid = request.match_info["id"]
     try:
-        request.app["wall"].screen(sid)
+        request.app[appkeys.WALL].screen(sid)
     except KeyError:
         raise NotFound(f"no screen {sid!r}") from None
     token = request.query.get("token", "")
-    who = await request.app["users"].resolve(token) if token else None
+    who = await request.app[appkeys.USERS].resolve(token) if token else None
     if who is None:
         raise Unauthorized("this page needs its screen token: /wall/screens/<id>?token=...")
     if who.role != "screen" or who.screen != sid:

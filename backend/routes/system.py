@@ -6,6 +6,7 @@ import time
 
 from aiohttp import web
 
+from .. import appkeys
 from ..auth import ADMIN, Identity
 from ..errors import Conflict, Invalid
 from ..schemas import HealthOut, NewUserIn, ScreenTokenOut, UserListItem, UsersOut
@@ -18,12 +19,12 @@ METRICS_ROLES = frozenset({"admin", "integration"})
            response=HealthOut, tag="system")
 async def healthz(request: web.Request, ident: Identity | None) -> web.Response | dict:
     try:
-        ok = bool(await request.app["redis"].ping())
+        ok = bool(await request.app[appkeys.REDIS].ping())
     except Exception:
         ok = False
-    request.app["metrics"].redis_up.set(1 if ok else 0)
+    request.app[appkeys.METRICS].redis_up.set(1 if ok else 0)
     body = {"status": "ok" if ok else "degraded", "redis": ok,
-            "uptime_s": round(time.monotonic() - request.app["started"], 1), "version": api.version}
+            "uptime_s": round(time.monotonic() - request.app[appkeys.STARTED], 1), "version": api.version}
     if not ok:
         return web.json_response(HealthOut.model_validate(body).model_dump(), status=503)
     return body
@@ -32,10 +33,10 @@ async def healthz(request: web.Request, ident: Identity | None) -> web.Response 
 @api.route("GET", "/metrics", summary="Prometheus metrics (bearer token of an admin or integration user)",
            roles=METRICS_ROLES, tag="system")
 async def metrics(request: web.Request, ident: Identity) -> web.Response:
-    m = request.app["metrics"]
-    m.uptime.set(time.monotonic() - request.app["started"])
-    m.layout_version.set((await request.app["wall_control"].layout()).version)
-    engine = request.app.get("media")
+    m = request.app[appkeys.METRICS]
+    m.uptime.set(time.monotonic() - request.app[appkeys.STARTED])
+    m.layout_version.set((await request.app[appkeys.WALL_CONTROL].layout()).version)
+    engine = request.app.get(appkeys.MEDIA)
     if engine is not None:
         m.observe_media(engine.health())
     body, ctype = m.render()
@@ -44,13 +45,13 @@ async def metrics(request: web.Request, ident: Identity) -> web.Response:
 
 @api.route("GET", "/api/users", summary="List users", roles=ADMIN, response=UsersOut, tag="users")
 async def list_users(request: web.Request, ident: Identity) -> dict:
-    return {"users": await request.app["users"].list()}
+    return {"users": await request.app[appkeys.USERS].list()}
 
 
 @api.route("POST", "/api/users", summary="Create a user", roles=ADMIN, body=NewUserIn, response=UserListItem,
            status=201, tag="users", errors=(409,))
 async def create_user(request: web.Request, ident: Identity, body: NewUserIn) -> dict:
-    users = request.app["users"]
+    users = request.app[appkeys.USERS]
     if not await users.add(body.name, body.role, body.password, body.display_name):
         raise Conflict(f"user {body.name!r} exists")
     return next(u for u in await users.list() if u["name"] == body.name)
@@ -59,7 +60,7 @@ async def create_user(request: web.Request, ident: Identity, body: NewUserIn) ->
 @api.route("DELETE", "/api/users/{name}", summary="Remove a user and revoke their tokens", roles=ADMIN,
            status=204, tag="users", errors=(404,))
 async def delete_user(request: web.Request, ident: Identity) -> None:
-    await request.app["users"].remove(request.match_info["name"])
+    await request.app[appkeys.USERS].remove(request.match_info["name"])
 
 
 @api.route("POST", "/api/screens/{id}/token", summary="Issue a new kiosk token for a screen (revokes the old one)",
@@ -67,8 +68,8 @@ async def delete_user(request: web.Request, ident: Identity) -> None:
 async def screen_token(request: web.Request, ident: Identity) -> dict:
     sid = request.match_info["id"]
     try:
-        request.app["wall"].screen(sid)
+        request.app[appkeys.WALL].screen(sid)
     except KeyError:
         raise Invalid("unknown screen", errors=[{"path": "id", "message": f"unknown screen {sid!r}"}]) from None
-    token = await request.app["users"].screen_token(sid, renew=True)
+    token = await request.app[appkeys.USERS].screen_token(sid, renew=True)
     return {"screen": sid, "token": token, "url": f"/wall/screens/{sid}?token={token}"}

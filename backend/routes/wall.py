@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from .. import appkeys
 from ..auth import WALL_READ, WALL_WRITE, Identity
 from ..schemas import (AddWindowIn, AddWindowOut, LayoutIn, LayoutOut, PatchWindowIn, PresetIn, PresetOneOut,
                        PresetsOut, SceneIn, SceneOneOut, ScenesOut, SplitIn, VersionIn, VersionQuery, WallOut)
@@ -14,7 +15,7 @@ CONFLICT = (409,)
 
 
 def _wc(request: web.Request):
-    return request.app["wall_control"]
+    return request.app[appkeys.WALL_CONTROL]
 
 
 def _name(request: web.Request) -> str:

@@ -1,0 +1,54 @@
+"""The typed keys of the aiohttp application's state: every `app[...]` the hall reads or writes is named here."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import redis.asyncio as aioredis
+import socketio
+from aiohttp import web
+
+from layouts.wall import Wall
+
+from .auth import Users
+from .config import HallConfig
+from .events.service import EventService
+from .metrics import Metrics
+from .wall_control import WallControl
+
+if TYPE_CHECKING:  # an import cycle (api), or the media stack, which only the routes that use it load
+    from media.engine import MediaEngine
+    from media.whep import WhepEgress
+    from media.whip import WhipIngest
+
+    from .api import Api
+    from .wall_media import WallMedia
+
+# -- built by create_app ----------------------------------------------------------------------
+CONFIG: web.AppKey[HallConfig] = web.AppKey("config", HallConfig)
+REDIS_URL: web.AppKey[str] = web.AppKey("redis_url", str)
+REDIS: web.AppKey[aioredis.Redis] = web.AppKey("redis", aioredis.Redis)
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
+STARTED: web.AppKey[float] = web.AppKey("started", float)  # time.monotonic() when the app was built
+WALL: web.AppKey[Wall] = web.AppKey("wall", Wall)
+USERS: web.AppKey[Users] = web.AppKey("users", Users)
+WALL_CONTROL: web.AppKey[WallControl] = web.AppKey("wall_control", WallControl)
+EVENTS: web.AppKey[EventService] = web.AppKey("events", EventService)
+SIO: web.AppKey[socketio.AsyncServer] = web.AppKey("sio", socketio.AsyncServer)
+WALL_MEDIA: web.AppKey[WallMedia] = web.AppKey("wall_media")
+DATA_DIR: web.AppKey[str] = web.AppKey("data_dir", str)  # set by `hall` (and tests); else server.data_dir
+
+# -- set on start-up --------------------------------------------------------------------------
+EVENT_TIMERS: web.AppKey[asyncio.Task[None]] = web.AppKey("event_timers", asyncio.Task)
+LOOP_WATCH: web.AppKey[asyncio.Task[None]] = web.AppKey("loop_watch", asyncio.Task)
+EVENT_DEMO: web.AppKey[asyncio.Task[None]] = web.AppKey("event_demo", asyncio.Task)  # `hall --demo`
+MEDIA: web.AppKey[MediaEngine] = web.AppKey("media")  # the running media engine (tests put their own)
+
+# -- video delivery (backend/routes/media.py) -------------------------------------------------
+WHEP: web.AppKey[WhepEgress] = web.AppKey("whep")
+WHIP: web.AppKey[WhipIngest] = web.AppKey("whip")
+
+# -- the route registry's own tests (tests/test_delivery_registry.py) -------------------------
+API: web.AppKey[Api] = web.AppKey("api")
+HOOKED: web.AppKey[bool] = web.AppKey("hooked", bool)
