@@ -128,6 +128,7 @@ async def _banner(app, cfg: HallConfig, base: str, url: str, data_dir: str, demo
     _print("")
     _print(f"Command Hall — {cfg.district}")
     _print(f"  console:       {base}/console/")
+    _print(f"  field page:    {base}/field/    (grid workers and departments, on a phone)")
     _print(f"  API document:  {base}/api/openapi.json    health: {base}/healthz")
     _print(f"  redis:         {'embedded ' if embedded else ''}{redacted(url)}  (data: {Path(data_dir).resolve()})")
     _print("  screen pages:")

@@ -49,7 +49,7 @@ def test_demo_starts_its_own_redis_and_ctrl_c_stops_both(tmp_path: Path):
         redis_pid = state["pid"]
         assert _alive(redis_pid)
         assert "/wall/screens/led-main?token=" in hall.banner
-        assert "operator1" in hall.banner and "/console/" in hall.banner
+        assert "operator1" in hall.banner and "/console/" in hall.banner and "/field/" in hall.banner
         status, body = hall.request("GET", "/healthz")
         assert status == 200 and body["redis"] is True
         # the demo seeds a first picture on the wall: cameras, and live event panels on the last LCDs
