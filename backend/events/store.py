@@ -7,6 +7,7 @@ the change, so a report is acknowledged only once it is durable.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from datetime import date, datetime, timedelta
@@ -137,6 +138,7 @@ for i = 2, n + 1 do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
 for i = n + 2, #KEYS do redis.call('SADD', KEYS[i], 'event:' .. ARGV[3]) end
 return 1
 """
+PARSE_INLINE = 500  # up to a page of a list (limit <= 500) is parsed on the loop; more goes to a thread
 INDEX_VERSION = "3"  # bump when index_keys() changes: the hall rebuilds the indexes at start
 _INF = 1e18
 
@@ -207,7 +209,9 @@ class EventStore:
             for i in ids:
                 pipe.hget(keys.event(i), "data")
             raws = await pipe.execute()
-        return [Event.model_validate_json(r) for r in raws if r]
+        if len(raws) > PARSE_INLINE:  # an export's thousands of documents: parsed off the event loop
+            return await asyncio.to_thread(_parse_events, raws)
+        return _parse_events(raws)
 
     async def duplicates(self, event_id: str) -> list[str]:
         return sorted(await self.redis.smembers(keys.event_duplicates(event_id)))
@@ -218,7 +222,7 @@ class EventStore:
 
     async def audit_all(self, start: str = "-", end: str = "+", count: int = 10_000) -> list[dict]:
         entries = await self.redis.xrange(keys.EVENTS_AUDIT, start, end, count=count)
-        return [_audit_out(eid, fields) for eid, fields in entries]
+        return await asyncio.to_thread(lambda: [_audit_out(eid, fields) for eid, fields in entries])
 
     async def ids(self, state: str | None, since: float | None, until: float | None, offset: int,
                   limit: int) -> list[str]:
@@ -231,9 +235,6 @@ class EventStore:
 
     async def photo_refs(self, sha: str) -> set[str]:
         return set(await self.redis.smembers(keys.photo_refs(sha)))
-
-    async def count(self, state: str | None = None) -> int:
-        return await self.redis.zcard(keys.events_in_state(state) if state else keys.EVENTS_INDEX)
 
     async def query(self, all_of: list[str], any_of: list[str] | None, since: float | None, until: float | None,
                     offset: int, limit: int) -> tuple[list[str], int]:
@@ -380,6 +381,10 @@ class EventStore:
         rows = await self.redis.zunion(ks, withscores=True)
         rows = sorted(rows, key=lambda r: (-r[1], r[0]))[:n]
         return [{"reporter": name, "reports": int(score)} for name, score in rows]
+
+
+def _parse_events(raws: list[str | None]) -> list[Event]:
+    return [Event.model_validate_json(r) for r in raws if r]
 
 
 def days_between(first: date, last: date) -> list[date]:
