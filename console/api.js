@@ -40,13 +40,18 @@ export async function request(method, path, body) {
   } catch (e) {
     throw new ApiError(0, { error: "network", message: "The server cannot be reached" });
   }
+  return readJson(res);
+}
+
+/** A response's JSON (null when empty); a failure as `Err` (an ApiError) with the server's body. */
+export async function readJson(res, Err = ApiError) {
   if (res.status === 204) return null;
   let data = null;
-  const text = await res.text();
+  const text = await res.text().catch(() => "");
   if (text) {
-    try { data = JSON.parse(text); } catch { data = { message: text }; }
+    try { data = JSON.parse(text); } catch { data = { message: text.slice(0, 200) }; }
   }
-  if (!res.ok) throw new ApiError(res.status, data);
+  if (!res.ok) throw new Err(res.status, data);
   return data;
 }
 

@@ -1,17 +1,14 @@
-// The field page's client of the hall's REST API: bearer token in sessionStorage, JSON, typed errors.
+// The field page's client of the hall's REST API: bearer token in sessionStorage, JSON, typed errors (the
+// console's reading of answers, with the field page's own session and draft).
+
+import { ApiError as BaseApiError, readJson } from "/console/api.js";
 
 const TOKEN_KEY = "hall.field.token";
 const USER_KEY = "hall.field.user";
 const DRAFT_KEY = "hall.field.draft";  // report.js keeps the report being written there
 
 /** A failed request: `status` 0 means the network, `fields` maps a field path to the server's message. */
-export class ApiError extends Error {
-  constructor(status, body) {
-    super((body && body.message) || `HTTP ${status}`);
-    this.status = status;
-    this.body = body || {};
-  }
-
+export class ApiError extends BaseApiError {
   get fields() {
     const out = {};
     for (const e of this.body.errors || []) out[e.path] = e.message;
@@ -59,15 +56,7 @@ export async function request(method, path, body) {
     init.headers = { "Content-Type": "application/json" };
     init.body = JSON.stringify(body);
   }
-  const res = await send(method, path, init);
-  if (res.status === 204) return null;
-  const text = await res.text().catch(() => "");
-  let data = null;
-  if (text) {
-    try { data = JSON.parse(text); } catch { data = { message: text.slice(0, 200) }; }
-  }
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
+  return readJson(await send(method, path, init), ApiError);
 }
 
 const enc = encodeURIComponent;
