@@ -7,22 +7,15 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import argon2
 import redis.asyncio as aioredis
 
 from . import keys
-from .config import ROLES, AuthConfig, UserConfig
+from .config import AuthConfig, UserConfig
 from .errors import Invalid, NotFound, TooManyRequests, Unauthorized
-
-# Who may do what: one table, used by every REST route and Socket.IO namespace.
-WALL_READ = frozenset({"admin", "operator", "commander", "expert", "screen"})
-WALL_WRITE = frozenset({"admin", "operator", "commander"})
-CONSOLE = frozenset({"admin", "operator", "commander", "expert"})
-SCREEN = frozenset({"screen"})
-ADMIN = frozenset({"admin"})
-ANY_USER = frozenset(ROLES)
+from .roles import ROLES
 
 _hasher = argon2.PasswordHasher()  # Argon2id, library defaults (64 MiB, 3 passes)
 # A real hash to verify against when the user does not exist, so timing does not tell.
@@ -45,7 +38,7 @@ def hash_token(token: str) -> str:
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Users:
@@ -133,7 +126,8 @@ class Users:
         token, ident, expires = await self.issue(name, user["role"], ttl_seconds=ttl)
         return token, ident, expires
 
-    async def issue(self, name: str, role: str, *, ttl_seconds: int | None, screen: str | None = None) -> tuple[str, Identity, float]:
+    async def issue(self, name: str, role: str, *, ttl_seconds: int | None,
+                    screen: str | None = None) -> tuple[str, Identity, float]:
         """A new bearer token; ttl None means it lasts until revoked."""
         token = secrets.token_urlsafe(32)
         th = hash_token(token)

@@ -10,9 +10,10 @@ import signal
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_CONFIG, ROLES, ConfigError, HallConfig, load_config
+from .config import DEFAULT_CONFIG, ConfigError, HallConfig, load_config
 from .logs import setup_logging
 from .redis_server import EmbeddedRedis, RedisStartError, read_state
+from .roles import ROLES
 from .store import redacted
 
 log = logging.getLogger("hall")
@@ -36,6 +37,7 @@ def _load(path: str) -> HallConfig:
 def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool) -> int:
     setup_logging(os.environ.get("HALL_LOG_LEVEL", "INFO"))
     Path(data_dir).mkdir(parents=True, exist_ok=True)
+    data_dir = str(Path(data_dir).resolve())
     url = os.environ.get("REDIS_URL") or cfg.redis.url
     embedded: EmbeddedRedis | None = None
     if not url:
@@ -115,7 +117,7 @@ async def _seed_demo(app) -> None:
     for i, sid in enumerate(video_lcd):
         src = sources[(4 + i) % len(sources)]
         version = (await wc.split(SplitIn(version=version, screens=[sid], n=1, sources=[src]), "demo")).version
-    for sid, panel in zip(panel_lcd, panels):
+    for sid, panel in zip(panel_lcd, panels, strict=False):
         window = NewWindow(kind="panel", rect=wc.wall.screen(sid).canvas, panel=panel.id, title=panel.name)
         version = (await wc.add_window(version, window, "demo"))[0].version
     await wc.save_preset("Demo start", None, None, "demo")
@@ -130,7 +132,7 @@ async def _banner(app, cfg: HallConfig, base: str, url: str, data_dir: str, demo
     _print(f"  console:       {base}/console/")
     _print(f"  field page:    {base}/field/    (grid workers and departments, on a phone)")
     _print(f"  API document:  {base}/api/openapi.json    health: {base}/healthz")
-    _print(f"  redis:         {'embedded ' if embedded else ''}{redacted(url)}  (data: {Path(data_dir).resolve()})")
+    _print(f"  redis:         {'embedded ' if embedded else ''}{redacted(url)}  (data: {data_dir})")
     _print("  screen pages:")
     for screen in app[appkeys.WALL].screens:
         token = await users.screen_token(screen.id)
@@ -154,7 +156,8 @@ def _admin_redis_url(args: argparse.Namespace) -> str:
         cfg = _load(args.config)
         url = cfg.redis.url
     if not url:
-        data_dir = args.data_dir or (cfg.server.data_dir if cfg else None) or load_config(DEFAULT_CONFIG).server.data_dir
+        data_dir = (args.data_dir or (cfg.server.data_dir if cfg else None)
+                    or load_config(DEFAULT_CONFIG).server.data_dir)
         state = read_state(data_dir)
         if state is None:
             print(f"no Redis to talk to: set REDIS_URL, or start `hall serve`/`hall demo` with --data-dir {data_dir} "
@@ -235,9 +238,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_bench_latency(args: argparse.Namespace) -> int:
     import json
 
-    from .bench.latency import measure_latency
     from media.encoder import EncoderSettings
 
+    from .bench.latency import measure_latency
     from .config import EncoderConfig
 
     try:
@@ -307,7 +310,8 @@ def cmd_bench_lists(args: argparse.Namespace) -> int:
 
 def _add_bench_media_parsers(bsub) -> None:
     """`hall bench compositor` and `hall bench capacity` (code in backend/bench/)."""
-    c = bsub.add_parser("compositor", help="N sources onto M 1080p screens: ours vs ffmpeg xstack, CPU per output-second")
+    c = bsub.add_parser("compositor",
+                        help="N sources onto M 1080p screens: ours vs ffmpeg xstack, CPU per output-second")
     c.add_argument("--scenario", action="append",
                    help="e.g. 4x1080p:1 or 4x1080p+4x720p:2 (sources:screens; repeatable; default: three scenarios)")
     c.add_argument("--labels", action="store_true", help="draw window labels in our pipeline")

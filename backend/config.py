@@ -19,9 +19,8 @@ from layouts.wall import Wall
 
 from .events.config import EventsConfig
 from .events.figures import FIGURES
+from .roles import Role
 
-Role = Literal["admin", "operator", "commander", "worker", "screen", "expert", "integration", "department"]
-ROLES: tuple[str, ...] = ("admin", "operator", "commander", "worker", "screen", "expert", "integration", "department")
 SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip")
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 
@@ -80,7 +79,7 @@ class UserConfig(_Model):
         return v
 
     @model_validator(mode="after")
-    def _one_password(self) -> "UserConfig":
+    def _one_password(self) -> UserConfig:
         if self.password is None and self.password_env is None:
             raise ValueError("give password or password_env")
         return self
@@ -160,7 +159,7 @@ class HallConfig(_Model):
     events: EventsConfig = EventsConfig()
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "HallConfig":
+    def _unique_ids(self) -> HallConfig:
         problems = _duplicates(self.model_dump())
         if problems:
             raise ValueError("; ".join(f"{path}: {msg}" for path, msg in problems))
@@ -205,7 +204,7 @@ def _problems_from_validation(exc: ValidationError) -> list[tuple[str, str]]:
             msg = msg[len("Value error, "):]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see config/README.md for every key)"
-        elif err["type"] == "literal_error":
+        elif err["type"] in ("literal_error", "enum"):
             msg = f"{msg} (got {err.get('input')!r})"
         # model-level validators report several problems joined by '; ' with their own paths
         if err["type"] == "value_error" and ("; " in msg or re.match(r"^[a-z_]+(\[\d+\])?[.:]", msg)):

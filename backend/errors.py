@@ -45,6 +45,10 @@ class Conflict(HallError):
     status, code = 409, "conflict"
 
 
+class UnsupportedMediaType(HallError):
+    status, code = 415, "unsupported_media_type"
+
+
 class Invalid(HallError):
     status, code = 422, "invalid"
 

@@ -190,7 +190,7 @@ class EmbeddedRedis:
             pass
         log.info("embedded redis stopped", extra={"pid": pid})
 
-    def __enter__(self) -> "EmbeddedRedis":
+    def __enter__(self) -> EmbeddedRedis:
         self.start()
         return self
 

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from layouts.geometry import Rect
 from layouts.wall import Screen
-from layouts.window import Window, WindowKind
+from layouts.window import MAX_Z, Fit, Window, WindowKind
+
+from .roles import Role
 
 Version = Annotated[int, Field(ge=0, description="the layout version this change was made against")]
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^/\x00-\x1f]{1,64}$")]
 
 
 class _In(BaseModel):
+    """A request body: no unknown fields, and strict types ("10" and true are not numbers, 0 is not a
+    boolean): JSON has them all, so a client sending the wrong one has a bug worth being told about."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def not_boolean(v: object) -> object:
+    """Python counts true as 1: a Literal of numbers would take it. Refuse it by name."""
+    if isinstance(v, bool):
+        raise ValueError("must be a number, not true or false")
+    return v
+
+
+class _Query(BaseModel):
+    """A query string: every value arrives as text, so numbers and booleans are parsed from it."""
     model_config = ConfigDict(extra="forbid")
 
 
@@ -87,7 +103,8 @@ class NewWindow(_In):
     kind: WindowKind
     rect: Rect
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = None
-    z: int | None = None
+    z: Annotated[int, Field(ge=-MAX_Z, le=MAX_Z)] | None = None
+    fit: Fit = "contain"
     source: str | None = None
     panel: str | None = None
     text: Annotated[str, Field(max_length=500)] | None = None
@@ -106,16 +123,20 @@ class AddWindowOut(BaseModel):
 
 
 class PatchWindowIn(_In):
+    """The fields to change; the window they make is checked whole (layouts.Window) before it is stored.
+    `rect`, `z`, `label` and `fit` may be left out but not set to null; `source`, `text` and `title` may be
+    null (a title of null shows the source's name)."""
     version: Version
-    rect: Rect | None = None
-    z: int | None = None
+    rect: Rect = Field(default=None, validate_default=False)  # type: ignore[assignment]
+    z: int = Field(default=None, validate_default=False, ge=-MAX_Z, le=MAX_Z)  # type: ignore[assignment]
     source: str | None = None
     text: Annotated[str, Field(max_length=500)] | None = None
     title: Annotated[str, Field(max_length=200)] | None = None
-    label: bool | None = None
+    label: bool = Field(default=None, validate_default=False)  # type: ignore[assignment]
+    fit: Fit = Field(default=None, validate_default=False)  # type: ignore[assignment]
 
 
-class VersionQuery(_In):
+class VersionQuery(_Query):
     version: Version
 
 
@@ -123,7 +144,7 @@ class SplitIn(_In):
     version: Version
     screens: list[str] | None = None
     rect: Rect | None = None
-    n: Literal[1, 4, 9, 16] | None = None
+    n: Annotated[Literal[1, 4, 9, 16], BeforeValidator(not_boolean)] | None = None
     rows: Annotated[int, Field(ge=1, le=8)] | None = None
     cols: Annotated[int, Field(ge=1, le=8)] | None = None
     sources: list[str] = Field(default=[], max_length=64)
@@ -188,7 +209,7 @@ class UsersOut(BaseModel):
 
 class NewUserIn(_In):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-    role: Literal["admin", "operator", "commander", "worker", "screen", "expert", "integration"]
+    role: Role
     password: Annotated[str, Field(min_length=8, max_length=1024)]
     display_name: Annotated[str, Field(max_length=100)] | None = None
 

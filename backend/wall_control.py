@@ -10,13 +10,22 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from datetime import datetime, timezone
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
-from layouts import (LayoutError, Preset, Scene, apply_preset, apply_scene, apply_split, quick_split,
-                     render_plan, validate_layout)
+from layouts import (
+    LayoutError,
+    Preset,
+    Scene,
+    apply_preset,
+    apply_scene,
+    apply_split,
+    quick_split,
+    render_plan,
+    validate_layout,
+)
 from layouts.geometry import Rect
 from layouts.wall import Wall
 from layouts.window import Layout, Window
@@ -35,7 +44,8 @@ local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if cur ~= tonumber(ARGV[1]) then return {0, cur} end
 local new = cur + 1
 redis.call('HSET', KEYS[1], 'version', new, 'data', ARGV[2])
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'version', new, 'by', ARGV[3], 'action', ARGV[4], 'layout', ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'version', new, 'by', ARGV[3], 'action', ARGV[4], 'layout',
+           ARGV[2])
 return {1, new}
 """
 
@@ -43,7 +53,7 @@ ChangeHook = Callable[[str, dict], Awaitable[None]]
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class WallControl:
@@ -184,7 +194,8 @@ class WallControl:
                 try:
                     self.wall.screen(sid)
                 except KeyError:
-                    raise Invalid("unknown screen", errors=[{"path": f"screens[{i}]", "message": f"unknown screen {sid!r}"}]) from None
+                    raise Invalid("unknown screen", errors=[{"path": f"screens[{i}]",
+                                                             "message": f"unknown screen {sid!r}"}]) from None
         region = body.rect if body.rect is not None else self.wall.region_rect(body.screens or [])
         sources = list(body.sources)
         layout = Layout(windows=cur.windows)
@@ -210,7 +221,8 @@ class WallControl:
                 try:
                     self.wall.screen(sid)
                 except KeyError:
-                    raise Invalid("unknown screen", errors=[{"path": f"screens[{i}]", "message": f"unknown screen {sid!r}"}]) from None
+                    raise Invalid("unknown screen", errors=[{"path": f"screens[{i}]",
+                                                             "message": f"unknown screen {sid!r}"}]) from None
         if windows is None:
             cur = await self.layout()
             windows = list(cur.windows)
@@ -221,7 +233,8 @@ class WallControl:
         try:
             validate_layout(self.wall, Layout(windows=windows), self.source_ids, self.panel_ids)
         except LayoutError as exc:
-            raise Invalid("invalid preset", errors=[{"path": e.path, "message": e.message} for e in exc.errors]) from None
+            raise Invalid("invalid preset", errors=[{"path": e.path,
+                                                     "message": e.message} for e in exc.errors]) from None
         preset = PresetOut(name=name, screens=screens, windows=windows, updated_by=who, updated_at=_now())
         await self.redis.hset(keys.WALL_PRESETS, name, preset.model_dump_json())
         await self._emit("presets", {"presets": [p.model_dump(mode="json") for p in await self.presets()]})
@@ -252,7 +265,8 @@ class WallControl:
 
     async def save_scene(self, name: str, presets: list[str], who: str) -> SceneOut:
         known = set(await self.redis.hkeys(keys.WALL_PRESETS))
-        bad = [{"path": f"presets[{i}]", "message": f"unknown preset {p!r}"} for i, p in enumerate(presets) if p not in known]
+        bad = [{"path": f"presets[{i}]", "message": f"unknown preset {p!r}"} for i,
+               p in enumerate(presets) if p not in known]
         if bad:
             raise Invalid("unknown preset", errors=bad)
         scene = SceneOut(name=name, presets=presets, updated_by=who, updated_at=_now())
@@ -276,9 +290,11 @@ class WallControl:
                 presets[pname] = await self._preset(pname)
             except NotFound:
                 raise Invalid("scene names a deleted preset",
-                              errors=[{"path": f"presets[{i}]", "message": f"preset {pname!r} no longer exists"}]) from None
+                              errors=[{"path": f"presets[{i}]",
+                                       "message": f"preset {pname!r} no longer exists"}]) from None
         cur = await self._current(version)
-        layout = apply_scene(self.wall, Layout(windows=cur.windows), Scene(name=scene.name, presets=scene.presets), presets)
+        layout = apply_scene(self.wall, Layout(windows=cur.windows), Scene(name=scene.name, presets=scene.presets),
+                             presets)
         return await self.write(version, layout, who, f"scene {name}")
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 _FIELDS = ("x", "y", "w", "h")
+# Pixel coordinates far beyond any wall (a canvas of a million pixels a side), yet safe everywhere.
+COORD_LIMIT = 2**31 - 1
 
 
 class Rect(BaseModel):
@@ -17,17 +19,17 @@ class Rect(BaseModel):
     helpers below assume it. ``Rect(0, 0, 10, 10)`` and ``Rect(x=0, y=0, w=10, h=10)`` both work.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    x: int
-    y: int
-    w: int
-    h: int
+    x: int = Field(ge=-COORD_LIMIT, le=COORD_LIMIT)
+    y: int = Field(ge=-COORD_LIMIT, le=COORD_LIMIT)
+    w: int = Field(ge=-COORD_LIMIT, le=COORD_LIMIT)
+    h: int = Field(ge=-COORD_LIMIT, le=COORD_LIMIT)
 
     def __init__(self, *args: int, **data: Any) -> None:
         if len(args) > len(_FIELDS):
             raise TypeError(f"Rect takes at most 4 positional arguments ({len(args)} given)")
-        for name, value in zip(_FIELDS, args):
+        for name, value in zip(_FIELDS, args, strict=False):
             if name in data:
                 raise TypeError(f"Rect got multiple values for {name!r}")
             data[name] = value

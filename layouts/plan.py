@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from layouts.geometry import Rect
 from layouts.wall import Screen, Wall
-from layouts.window import Layout, WindowKind
+from layouts.window import Fit, Layout, WindowKind
 
 _Edges = tuple[int, int, int, int]  # x0, y0, x1, y1 (half-open)
 
@@ -32,6 +32,7 @@ class RenderPart(BaseModel):
     crop: tuple[float, float, float, float]
     screen_rect: Rect
     z: int
+    fit: Fit = "contain"  # how the source fills its window (layouts.window.Fit); the compositor applies it
 
 
 class ScreenPlan(BaseModel):
@@ -156,6 +157,7 @@ def render_plan(wall: Wall, layout: Layout) -> RenderPlan:
                             crop=((px0 - x0) / ww, (py0 - y0) / wh, (px1 - x0) / ww, (py1 - y0) / wh),
                             screen_rect=Rect(qx0, qy0, qx1 - qx0, qy1 - qy0),
                             z=w.z,
+                            fit=w.fit,
                         )
                     )
                 layers.append(parts)

@@ -31,7 +31,8 @@ def preset_region(wall: Wall, preset: Preset) -> Rect:
     """The canvas region a preset covers: the whole canvas, or the bounding box of its screens."""
     if preset.screens is None:
         return wall.canvas
-    unknown = [FieldError(f"screens[{i}]", f"unknown screen {sid!r}") for i, sid in enumerate(preset.screens) if not wall.has_screen(sid)]
+    unknown = [FieldError(f"screens[{i}]", f"unknown screen {sid!r}") for i,
+               sid in enumerate(preset.screens) if not wall.has_screen(sid)]
     if unknown:
         raise LayoutError(unknown)
     if not preset.screens:
@@ -58,7 +59,8 @@ def apply_preset(wall: Wall, layout: Layout, preset: Preset) -> Layout:
 
 def apply_scene(wall: Wall, layout: Layout, scene: Scene, presets: Mapping[str, Preset]) -> Layout:
     """Apply the scene's presets in order; the result's scene is the scene's name."""
-    missing = [FieldError(f"presets[{i}]", f"unknown preset {name!r}") for i, name in enumerate(scene.presets) if name not in presets]
+    missing = [FieldError(f"presets[{i}]", f"unknown preset {name!r}") for i,
+               name in enumerate(scene.presets) if name not in presets]
     if missing:
         raise LayoutError(missing)
     for name in scene.presets:

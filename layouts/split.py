@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from layouts.errors import FieldError, LayoutError
@@ -33,7 +34,7 @@ def _screen_grid(screens: list[Screen]) -> list[list[Screen]] | None:
     if len(col_bands) * len(row_bands) != len(screens):
         return None
     for bands in (col_bands, row_bands):
-        if any(a[1] > b[0] for a, b in zip(bands, bands[1:])):
+        if any(a[1] > b[0] for a, b in itertools.pairwise(bands)):
             return None
     at = {((s.canvas.y, s.canvas.bottom), (s.canvas.x, s.canvas.right)): s for s in screens}
     if len(at) != len(screens):
@@ -122,7 +123,7 @@ def quick_split(
         raise LayoutError.single("n", f"the region ({region.w}x{region.h}) is too small for {rows}x{cols} cells")
     return [
         Window(id=f"{id_prefix}-{k + 1}", kind="video", rect=cell, source=source)
-        for k, (cell, source) in enumerate(zip(cells, sources))
+        for k, (cell, source) in enumerate(zip(cells, sources, strict=False))
     ]
 
 

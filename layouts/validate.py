@@ -22,7 +22,8 @@ def validate_layout(wall: Wall, layout: Layout, sources: Collection[str], panels
     for i, w in enumerate(layout.windows):
         path = f"windows[{i}]"
         if w.id in first_with_id:
-            errors.append(FieldError(f"{path}.id", f"duplicate window id {w.id!r} (also windows[{first_with_id[w.id]}])"))
+            errors.append(FieldError(f"{path}.id",
+                                     f"duplicate window id {w.id!r} (also windows[{first_with_id[w.id]}])"))
         else:
             first_with_id[w.id] = i
         sized = True

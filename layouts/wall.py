@@ -137,7 +137,7 @@ class _Placed:
 
 def _positive_pair(errors: list[FieldError], path: str, value: tuple[float, float]) -> bool:
     ok = True
-    for axis, v in zip(("w", "h"), value):
+    for axis, v in zip(("w", "h"), value, strict=False):
         if v <= 0:
             errors.append(FieldError(path, f"{axis} must be positive (got {v})"))
             ok = False
@@ -201,7 +201,8 @@ def build_wall(spec: WallSpec) -> Wall:
     block_ids: dict[str, int] = {}
     for i, b in enumerate(spec.blocks):
         if b.id in block_ids:
-            errors.append(FieldError(f"blocks[{i}].id", f"duplicate block id {b.id!r} (also blocks[{block_ids[b.id]}])"))
+            errors.append(FieldError(f"blocks[{i}].id",
+                                     f"duplicate block id {b.id!r} (also blocks[{block_ids[b.id]}])"))
             continue
         block_ids[b.id] = i
         for r in range(max(b.rows, 0)):
@@ -285,7 +286,8 @@ def build_wall(spec: WallSpec) -> Wall:
                     )
                 )
 
-    bad = [FieldError(_path_of(spec, s), "is smaller than one canvas pixel; raise px_per_mm") for s in screens if s.canvas.is_empty]
+    bad = [FieldError(_path_of(spec, s),
+                      "is smaller than one canvas pixel; raise px_per_mm") for s in screens if s.canvas.is_empty]
     if bad:
         raise LayoutError(bad)
 

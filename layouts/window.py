@@ -10,24 +10,31 @@ from pydantic import BaseModel, ConfigDict, Field
 from layouts.geometry import Rect
 
 WindowKind = Literal["video", "panel", "clock", "text"]
+# How a source's picture fills its window: "contain" keeps its proportions inside the window (black
+# bars, letterbox or pillarbox), "cover" keeps them and crops what overflows, "fill" stretches it.
+Fit = Literal["contain", "cover", "fill"]
 
 WINDOW_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+# Stacking order travels through JavaScript in the pages: keep it within its safe integers.
+MAX_Z = 2**53 - 1
 
 
 class Window(BaseModel):
     """One window: what it shows (source, panel, clock or text) and where on the canvas (pixels)."""
 
-    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, never silently dropped
+    # A misspelt field is an error, never silently dropped; "10" or true is not a number, 0 not a boolean.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     id: str = Field(min_length=1, max_length=64, pattern=WINDOW_ID_PATTERN)
     kind: WindowKind
     rect: Rect
-    z: int = 0
+    z: int = Field(default=0, ge=-MAX_Z, le=MAX_Z)
     source: str | None = None
     panel: str | None = None
     text: str | None = Field(default=None, max_length=500)
     label: bool = True
     title: str | None = Field(default=None, max_length=200)
+    fit: Fit = "contain"
 
 
 class Layout(BaseModel):

@@ -48,11 +48,11 @@ def _ascii(text: str) -> str:
 def _font_px(scale: float) -> int:
     # A Hershey scale as a TrueType size with the same cap height (Hershey: 22 px at 1.0; Noto Sans
     # caps are 0.73 em); at least 12 px, below which CJK ideographs stop being legible.
-    return max(12, int(round(30 * scale)))
+    return max(12, round(30 * scale))
 
 
 def _edges(c0: float, c1: float, size: int) -> tuple[int, int]:
-    a, b = int(round(c0 * size)), int(round(c1 * size))
+    a, b = round(c0 * size), round(c1 * size)
     if b <= a:
         b = min(size, a + 1)
         a = b - 1
@@ -215,7 +215,7 @@ class ScreenCompositor:
             bh, bw = box.shape
             self._put(part, int(wx + (ww - bw) / 2), int(wy + (wh - bh) / 2), box)
             return
-        thick = max(1, int(round(scale * 2)))
+        thick = max(1, round(scale * 2))
         sizes = [cv2.getTextSize(t, _FONT, scale * (1.0 if i == 0 else 0.6), thick)[0] for i, t in enumerate(lines)]
         gap = int(12 * scale)
         bw = max(s[0] for s in sizes) + 2 * gap
@@ -225,7 +225,7 @@ class ScreenCompositor:
         r = part.screen_rect
         yroi = self._canvas.y[r.y:r.y + r.h, r.x:r.x + r.w]
         ty = by + gap
-        for i, (t, (tw, th)) in enumerate(zip(lines, sizes)):
+        for i, (t, (tw, th)) in enumerate(zip(lines, sizes, strict=False)):
             ty += th
             org = (int(wx + (ww - tw) / 2) - r.x, ty - r.y)
             cv2.putText(yroi, t, org, _FONT, scale * (1.0 if i == 0 else 0.6), WHITE_Y,
@@ -268,7 +268,7 @@ class ScreenCompositor:
         if self.text.available:
             box = self.text.label(title[:48], clock, _font_px(scale), pad, max(0, int(ww) - 2 * pad))
             return box.shape[1] > 0 and self._put(part, int(wx) + pad, int(wy) + pad, box)
-        thick = max(1, int(round(scale * 2)))
+        thick = max(1, round(scale * 2))
         text = _ascii(title)[:48]
         (tw, th), base = cv2.getTextSize(f"{text}  88:88:88", _FONT, scale, thick)
         bx, by = int(wx) + pad, int(wy) + pad

@@ -10,8 +10,9 @@ import fractions
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 import av
 from av.video.frame import PictureType

@@ -331,7 +331,7 @@ class MediaEngine:
 def frame_to_jpeg(frame: Frame, width: int, quality: int = 80) -> bytes:
     """Scale the planes first (cheap), then one colour conversion and the JPEG encode."""
     width = max(16, min(int(width), frame.width)) & ~1
-    height = max(2, int(round(frame.height * width / frame.width))) & ~1
+    height = max(2, round(frame.height * width / frame.width)) & ~1
     buf = np.empty((height * 3 // 2, width), np.uint8)
     flat = buf.reshape(-1)
     ysz, csz = width * height, (width // 2) * (height // 2)

@@ -30,7 +30,7 @@ class Frame:
         return int(self.y.shape[0])
 
     @classmethod
-    def blank(cls, width: int, height: int, luma: int = 16) -> "Frame":
+    def blank(cls, width: int, height: int, luma: int = 16) -> Frame:
         buf = np.empty(width * height * 3 // 2, dtype=np.uint8)
         frame = cls._from_i420(buf, width, height)
         frame.y[:] = luma
@@ -39,7 +39,7 @@ class Frame:
         return frame
 
     @classmethod
-    def _from_i420(cls, buf: np.ndarray, width: int, height: int) -> "Frame":
+    def _from_i420(cls, buf: np.ndarray, width: int, height: int) -> Frame:
         ysz, csz = width * height, (width // 2) * (height // 2)
         y = buf[:ysz].reshape(height, width)
         u = buf[ysz:ysz + csz].reshape(height // 2, width // 2)
@@ -49,7 +49,7 @@ class Frame:
         return f
 
     @classmethod
-    def from_av(cls, frame: av.VideoFrame, seq: int = 0) -> "Frame":
+    def from_av(cls, frame: av.VideoFrame, seq: int = 0) -> Frame:
         """Planes of a decoded frame; yuv420p/yuvj420p need no colour conversion."""
         if frame.format.name not in ("yuv420p", "yuvj420p"):
             frame = frame.reformat(format="yuv420p")
@@ -123,7 +123,7 @@ class LatestFrame:
                 event.clear()
                 try:
                     await asyncio.wait_for(event.wait(), left)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         finally:
             with self._cond:

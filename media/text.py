@@ -89,7 +89,7 @@ def _covers_cjk(font) -> bool:
     try:
         probe = _ink(font, _CJK_PROBE)
         return probe.split(b":", 1)[1].strip(b"\0") != b"" and probe != _ink(font, "\U0010fffd")
-    except Exception:  # noqa: BLE001 - a broken font file is just not a candidate
+    except Exception:
         return False
 
 
@@ -104,7 +104,7 @@ def _sc_index(path: str) -> int:
     for i in range(10):
         try:
             fam = _load(path, i).getname()[0]
-        except Exception:  # noqa: BLE001 - past the last face
+        except Exception:
             break
         if fam == _CJK_FAMILY:
             return i
@@ -125,7 +125,7 @@ def find_font() -> FontChoice | None:
     for path, index in candidates:
         try:
             font = _load(path, index)
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
         if _covers_cjk(font):
             return FontChoice(path, index, " ".join(font.getname()), True)
@@ -137,7 +137,7 @@ def find_font() -> FontChoice | None:
                 continue
             try:
                 font = _load(path, index)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 continue
             return FontChoice(path, index, " ".join(font.getname()), _covers_cjk(font))
     return None
@@ -211,8 +211,8 @@ class TextRenderer:
         vm = self._vm.get(px)
         if vm is None:
             f = self._face(px)
-            top = min(f.getbbox("国ÁÅ|", anchor="ls")[1], -int(round(px * 0.8)))
-            bottom = max(f.getbbox("国gjpy", anchor="ls")[3], int(round(px * 0.15)))
+            top = min(f.getbbox("国ÁÅ|", anchor="ls")[1], -round(px * 0.8))
+            bottom = max(f.getbbox("国gjpy", anchor="ls")[3], round(px * 0.15))
             vm = self._vm[px] = (int(top), int(bottom))
         return vm
 
@@ -222,13 +222,13 @@ class TextRenderer:
         f = self._face(px)
         top, bottom = self._vmetrics(px)
         if text.strip() == "" and width is None:
-            width = int(math.ceil(f.getlength(text))) if text else 0
+            width = math.ceil(f.getlength(text)) if text else 0
         if width is None:
             left, _, right, _ = f.getbbox(text, anchor="ls")
             x0 = min(0, int(left))
-            width = max(int(math.ceil(f.getlength(text))), int(right)) - x0
+            width = max(math.ceil(f.getlength(text)), int(right)) - x0
         else:
-            x0 = int(round((f.getlength(text) - width) / 2)) if text else 0  # centred in a fixed cell
+            x0 = round((f.getlength(text) - width) / 2) if text else 0  # centred in a fixed cell
         self.renders += 1
         if width <= 0:
             return np.full((bottom - top, 0), BLACK_Y, np.uint8)
@@ -255,7 +255,7 @@ class TextRenderer:
                 cell = self._cells.get(px)
                 if cell is None:
                     f = self._face(px)
-                    cell = self._cells[px] = int(math.ceil(max(f.getlength(d) for d in "0123456789")))
+                    cell = self._cells[px] = math.ceil(max(f.getlength(d) for d in "0123456789"))
             v = self._glyphs.put(key, self._draw(ch, px, cell))
         return v
 
@@ -299,7 +299,7 @@ class TextRenderer:
         def build() -> np.ndarray:
             t = self._piece(title, px) if title else None
             c = self._clock(clock, px) if clock else None
-            gap = int(round(px * 0.5)) if t is not None and c is not None else 0
+            gap = round(px * 0.5) if t is not None and c is not None else 0
             top, bottom = self._vmetrics(px)
             h = bottom - top
             w = (t.shape[1] if t is not None else 0) + gap + (c.shape[1] if c is not None else 0)

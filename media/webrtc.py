@@ -8,7 +8,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import aioice.ice
 import av
@@ -177,7 +177,7 @@ async def send_screen(pc: RTCPeerConnection, encoder: ScreenEncoder, offer_sdp: 
 class PeerSession:
     """One peer connection with an opaque id; ends itself when the connection fails or never comes up."""
 
-    def __init__(self, sessions: "PeerSessions", key: str, owner: str) -> None:
+    def __init__(self, sessions: PeerSessions, key: str, owner: str) -> None:
         self.sessions = sessions
         self.id = secrets.token_urlsafe(16)
         self.key = key          # the screen or source it belongs to
@@ -217,6 +217,7 @@ class PeerSessions:
     def __init__(self, connect_timeout_s: float = 20.0) -> None:
         self.connect_timeout_s = connect_timeout_s
         self._sessions: dict[str, PeerSession] = {}
+        self._ending: set[asyncio.Future[None]] = set()  # sessions being ended by the connect timeout
 
     def new(self, key: str, owner: str) -> PeerSession:
         session = PeerSession(self, key, owner)
@@ -227,7 +228,9 @@ class PeerSessions:
     def _check_connected(self, session: PeerSession) -> None:
         if session.id in self._sessions and session.pc.connectionState != "connected":
             log.info("session never connected; ending it", extra={"session": session.id, "key": session.key})
-            asyncio.ensure_future(session.end())
+            task = asyncio.ensure_future(session.end())
+            self._ending.add(task)
+            task.add_done_callback(self._ending.discard)
 
     def _forget(self, session: PeerSession) -> None:
         self._sessions.pop(session.id, None)

@@ -122,7 +122,8 @@ class HallProcess:
             if not line:
                 if self.proc.poll() is not None:
                     self.log.seek(0)
-                    raise RuntimeError(f"hall exited {self.proc.returncode}: {''.join(lines)}\n{self.log.read()[-3000:]}")
+                    raise RuntimeError(f"hall exited {self.proc.returncode}: {''.join(lines)}\n"
+                                       f"{self.log.read()[-3000:]}")
                 continue
             lines.append(line)
             if line.startswith("listening on"):

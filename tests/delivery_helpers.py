@@ -42,7 +42,7 @@ class SyntheticScreen:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self) -> "SyntheticScreen":
+    def start(self) -> SyntheticScreen:
         self._thread.start()
         return self
 
@@ -89,7 +89,7 @@ def mean_rgb(rgb: np.ndarray) -> tuple[int, int, int]:
 
 
 def close_to(got: tuple[int, ...], want: tuple[int, ...], tol: int = 45) -> bool:
-    return all(abs(a - b) <= tol for a, b in zip(got, want))
+    return all(abs(a - b) <= tol for a, b in zip(got, want, strict=False))
 
 
 class SyntheticEngine(SyntheticOutputs):

@@ -51,7 +51,8 @@ async def _tokens_by_role(api_client) -> dict[str, dict[str, str]]:
 
 # -- login, logout, me ------------------------------------------------------------------------
 async def test_login_gives_a_token_that_identifies_the_user(api_client):
-    resp = await api_client.post("/api/auth/login", json={"username": "operator1", "password": DEMO_PASSWORDS["operator1"]})
+    resp = await api_client.post("/api/auth/login", json={"username": "operator1",
+                                                          "password": DEMO_PASSWORDS["operator1"]})
     assert resp.status == 200
     body = await resp.json()
     assert body["user"] == {"name": "operator1", "role": "operator", "screen": None}
@@ -246,7 +247,8 @@ async def test_screen_page_needs_its_own_screen_token(api_client):
     assert wrong.status == 403
     assert (await wrong.json())["error"] == "forbidden"
 
-    operator = await api_client.get("/wall/screens/lcd-1-1", params={"token": token_of(await login(api_client, "operator1"))})
+    operator = await api_client.get("/wall/screens/lcd-1-1", params={"token": token_of(await login(api_client,
+                                                                                                   "operator1"))})
     assert operator.status == 403
 
     garbage = await api_client.get("/wall/screens/lcd-1-1", params={"token": "garbage"})

@@ -66,7 +66,7 @@ async def test_every_component_schema_is_valid_json_schema_2020_12(api_client):
     doc = await _doc(api_client)
     schemas = doc["components"]["schemas"]
     assert {"ErrorBody", "WallOut", "LayoutIn", "LayoutState", "Window", "Rect"} <= set(schemas)
-    for name, schema in schemas.items():
+    for schema in schemas.values():
         Draft202012Validator.check_schema(schema)
     for ref in _refs(doc, set()):
         assert ref.startswith("#/components/schemas/"), ref
@@ -145,7 +145,8 @@ async def test_a_tour_of_real_calls_matches_the_documented_schemas(api_client):
     v = wall["layout"]["version"]
 
     added = await t.call("POST", "/api/wall/windows", headers=op, expect=201, json={
-        "version": v, "window": {"kind": "video", "source": "cam-river-01", "rect": {"x": 0, "y": 0, "w": 640, "h": 360}}})
+        "version": v, "window": {"kind": "video", "source": "cam-river-01", "rect": {"x": 0, "y": 0, "w": 640,
+                                                                                     "h": 360}}})
     wid = added["window"]["id"]
     v = added["layout"]["version"]
     await t.call("POST", "/api/wall/windows", headers=op, expect=409, json={

@@ -100,7 +100,8 @@ class _Refs(HTMLParser):
             self.refs.append(a["href"])
 
 
-IMPORT = re.compile(r"""(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]""")
+IMPORT = re.compile(r"""(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]"""
+                    r"""|(?:^|\n)\s*import\s*['"]([^'"]+)['"]""")
 
 
 async def _check_page(client, page_path: str, html: str) -> list[str]:

@@ -25,7 +25,8 @@ def _quarters(rect: dict) -> list[dict]:
     """The 2x2 cells of a rectangle, row-major, as split_cells cuts them."""
     xs = [rect["x"] + c * rect["w"] // 2 for c in range(3)]
     ys = [rect["y"] + r * rect["h"] // 2 for r in range(3)]
-    return [{"x": xs[c], "y": ys[r], "w": xs[c + 1] - xs[c], "h": ys[r + 1] - ys[r]} for r in range(2) for c in range(2)]
+    return [{"x": xs[c], "y": ys[r], "w": xs[c + 1] - xs[c],
+             "h": ys[r + 1] - ys[r]} for r in range(2) for c in range(2)]
 
 
 def _video(wid: str, rect: dict, source: str = "cam-river-01", z: int = 0) -> dict:
@@ -69,7 +70,8 @@ async def test_add_window_with_a_used_id_is_422_and_changes_nothing(api_client):
     op = await login(api_client, "operator1")
     layout = await _put_layout(api_client, op, 0, [_video("a", {"x": 0, "y": 0, "w": 400, "h": 300})])
     resp = await api_client.post("/api/wall/windows", headers=op, json={
-        "version": layout["version"], "window": {"kind": "clock", "id": "a", "rect": {"x": 0, "y": 0, "w": 10, "h": 10}}})
+        "version": layout["version"], "window": {"kind": "clock", "id": "a", "rect": {"x": 0, "y": 0, "w": 10,
+                                                                                      "h": 10}}})
     assert resp.status == 422
     assert [e["path"] for e in (await resp.json())["errors"]] == ["window.id"]
     assert (await _wall(api_client, op))["layout"] == layout
@@ -163,7 +165,8 @@ async def test_split_of_two_by_two_lcd_screens_in_sixteen_keeps_every_cell_insid
 
 
 def _inside(r: dict, c: dict) -> bool:
-    return c["x"] <= r["x"] and c["y"] <= r["y"] and r["x"] + r["w"] <= c["x"] + c["w"] and r["y"] + r["h"] <= c["y"] + c["h"]
+    return (c["x"] <= r["x"] and c["y"] <= r["y"]
+            and r["x"] + r["w"] <= c["x"] + c["w"] and r["y"] + r["h"] <= c["y"] + c["h"])
 
 
 def _key(r: dict) -> tuple[int, int, int, int]:
@@ -429,11 +432,12 @@ async def test_console_socket_receives_the_layout_after_a_rest_write(api_client)
     try:
         await wait_until(lambda: watcher.received["layout"], what="the connect-time layout")
         resp = await api_client.post("/api/wall/windows", headers=op, json={
-            "version": 0, "window": {"kind": "text", "text": "Flood alert", "rect": {"x": 0, "y": 0, "w": 800, "h": 100}}})
+            "version": 0, "window": {"kind": "text", "text": "Flood alert", "rect": {"x": 0, "y": 0, "w": 800,
+                                                                                     "h": 100}}})
         assert resp.status == 201
-        await wait_until(lambda: any(l["version"] == 1 for l in watcher.received["layout"]),
+        await wait_until(lambda: any(x["version"] == 1 for x in watcher.received["layout"]),
                          what="the layout broadcast of version 1")
-        live = next(l for l in watcher.received["layout"] if l["version"] == 1)
+        live = next(x for x in watcher.received["layout"] if x["version"] == 1)
         assert live == (await resp.json())["layout"]
         assert (await api_client.put("/api/presets/p", headers=op, json={})).status == 200
         await wait_until(lambda: any(p["presets"] for p in watcher.received["presets"]),
@@ -490,7 +494,8 @@ async def test_layout_apply_over_socketio_writes_and_answers_409_on_a_stale_vers
         assert stale["ok"] is False and stale["status"] == 409 and stale["error"] == "conflict"
         assert stale["current_version"] == 1 and stale["layout"] == ack["layout"]
 
-        bad = await sio.call("layout:apply", {"version": 1, "windows": [_video("a", {"x": 0, "y": 0, "w": -5, "h": 3})]},
+        bad = await sio.call("layout:apply", {"version": 1, "windows": [_video("a", {"x": 0, "y": 0, "w": -5,
+                                                                                     "h": 3})]},
                              namespace="/console", timeout=10)
         assert bad["ok"] is False and bad["status"] == 422
         assert [e["path"] for e in bad["errors"]] == ["windows[0].rect.w"]

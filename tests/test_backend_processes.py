@@ -127,7 +127,8 @@ async def test_two_processes_on_one_redis_share_broadcasts(redis_url: str, tmp_p
             token = a.token("operator1")
             status, body = await asyncio.to_thread(
                 a.request, "POST", "/api/wall/windows",
-                {"version": first["version"], "window": {"kind": "clock", "rect": {"x": 0, "y": 0, "w": 400, "h": 200}}},
+                {"version": first["version"], "window": {"kind": "clock", "rect": {"x": 0, "y": 0, "w": 400,
+                                                                                   "h": 200}}},
                 token)
             assert status == 201, body
             seen = await asyncio.wait_for(queue.get(), 5)
@@ -136,7 +137,8 @@ async def test_two_processes_on_one_redis_share_broadcasts(redis_url: str, tmp_p
             assert [w["kind"] for w in seen["windows"]] == ["clock"]
             # a stale write through the other process is refused there too
             status, body = await asyncio.to_thread(
-                b.request, "PUT", "/api/wall/layout", {"version": first["version"], "windows": []}, b.token("operator2"))
+                b.request, "PUT", "/api/wall/layout", {"version": first["version"],
+                                                       "windows": []}, b.token("operator2"))
             assert status == 409 and body["current_version"] == seen["version"]
         finally:
             await sio.disconnect()
@@ -155,7 +157,8 @@ def test_writes_ride_out_a_redis_restart_and_acknowledged_ones_survive(tmp_path:
         version = hall.wall()["layout"]["version"]
         rect = {"x": 0, "y": 0, "w": 400, "h": 200}
         status, body = hall.request("POST", "/api/wall/windows",
-                                    {"version": version, "window": {"kind": "clock", "rect": rect, "id": "before"}}, token)
+                                    {"version": version, "window": {"kind": "clock", "rect": rect,
+                                                                    "id": "before"}}, token)
         assert status == 201
         version = body["layout"]["version"]
 

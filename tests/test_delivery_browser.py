@@ -20,7 +20,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
+    "--disable-sync", "--no-first-run", "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 SCREEN = "lcd-1-1"
 
@@ -69,7 +70,7 @@ async def wait_colours(page, want: tuple[str, ...], selector: str = "#screen-vid
     got = None
     while asyncio.get_running_loop().time() < deadline:
         got = await page.evaluate(READ_QUADRANTS, selector)
-        if got and all(close_to(tuple(q), RGB[c]) for q, c in zip(got["q"], want)):
+        if got and all(close_to(tuple(q), RGB[c]) for q, c in zip(got["q"], want, strict=False)):
             return got
         await asyncio.sleep(0.2)
     raise AssertionError(f"video never showed {want}: last read {got}")

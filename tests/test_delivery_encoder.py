@@ -157,7 +157,7 @@ def test_packets_decode_to_the_colours_that_went_in(screen):
     frames = [f for p in packets for f in dec.decode(p)]
     rgb = frames[-1].to_ndarray(format="rgb24")
     h, w = rgb.shape[:2]
-    for (r, c), name in zip([(0, 0), (0, 1), (1, 0), (1, 1)], screen.colours):
+    for (r, c), name in zip([(0, 0), (0, 1), (1, 0), (1, 1)], screen.colours, strict=False):
         patch = rgb[r * h // 2 + h // 8: (r + 1) * h // 2 - h // 8, c * w // 2 + w // 8: (c + 1) * w // 2 - w // 8]
         assert close_to(mean_rgb(patch), RGB[name]), (name, mean_rgb(patch))
 

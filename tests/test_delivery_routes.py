@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiohttp.test_utils import TestClient, TestServer
+from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from backend import appkeys
 from backend.app import create_app
@@ -15,8 +15,7 @@ from media.sources.base import SourceConfigLite
 from media.sources.whip import WhipSource
 from tests.conftest import login
 
-from .delivery_helpers import (RGB, SyntheticEngine, SyntheticScreen, Viewer, close_to, colour_video_track,
-                               quadrant_rgb)
+from .delivery_helpers import RGB, SyntheticEngine, SyntheticScreen, Viewer, close_to, colour_video_track, quadrant_rgb
 
 SCREEN = "lcd-1-1"
 SDP = {"Content-Type": "application/sdp"}
@@ -59,7 +58,7 @@ async def test_a_viewer_watches_a_screen_over_whep_and_ends_the_session(hall):
         for _ in range(3):
             frame = await viewer.frame()
         got = quadrant_rgb(frame.to_ndarray(format="rgb24"))
-        assert all(close_to(g, RGB[c]) for g, c in zip(got, ("red", "green", "blue", "white"))), got
+        assert all(close_to(g, RGB[c]) for g, c in zip(got, ("red", "green", "blue", "white"), strict=False)), got
         assert hall.engine.acquired[SCREEN] == 1
 
         other = await login(hall, "operator2")
@@ -191,7 +190,7 @@ async def test_a_published_feed_arrives_in_its_source(hall):
         i420 = np.concatenate([frame.y.reshape(-1), frame.u.reshape(-1), frame.v.reshape(-1)])
         rgb = cv2.cvtColor(i420.reshape(frame.height * 3 // 2, frame.width), cv2.COLOR_YUV2RGB_I420)
         got = quadrant_rgb(rgb)
-        assert all(close_to(g, RGB[c]) for g, c in zip(got, ("yellow", "blue", "green", "red"))), got
+        assert all(close_to(g, RGB[c]) for g, c in zip(got, ("yellow", "blue", "green", "red"), strict=False)), got
         assert src.state() == "live"
         resp = await hall.delete(resp.headers["Location"], headers=await login(hall, "integration"))
         assert resp.status == 200

@@ -104,7 +104,7 @@ async def test_a_joiner_asks_for_a_keyframe_and_starts_on_it(screen, encoder):
 
 
 async def test_pli_from_a_viewer_reaches_our_encoder(screen, encoder):
-    viewer, server, track, _ = await connect(encoder)
+    viewer, server, _track, _ = await connect(encoder)
     try:
         await viewer.frame()
         await asyncio.sleep(encoder.settings.min_pli_interval_s + 0.1)

@@ -84,7 +84,7 @@ async def test_ffmpeg_whip_muxer_publishes_into_the_source(hall, ecdsa_cert):
             frame = await hall.source.latest.aget_newer(frame.seq, 5)
         assert (frame.width, frame.height) == (640, 360)
         got = quadrant_rgb(to_rgb(frame))
-        assert all(close_to(g, RGB[c]) for g, c in zip(got, ("green", "red", "white", "blue"))), got
+        assert all(close_to(g, RGB[c]) for g, c in zip(got, ("green", "red", "white", "blue"), strict=False)), got
         assert hall.source.state() == "live"
     finally:
         stop.set()
@@ -103,9 +103,11 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
+    "--disable-sync", "--no-first-run", "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
 ]
-BLANK_PAGE = "<!doctype html><meta charset=utf-8><title>whip-whep</title><video id=v autoplay muted playsinline></video>"
+BLANK_PAGE = ("<!doctype html><meta charset=utf-8><title>whip-whep</title>"
+              "<video id=v autoplay muted playsinline></video>")
 
 PUBLISH_JS = """async ([token]) => {
   const { WHIPClient } = await import("/vendor/whip-whep/whip.js");
@@ -123,7 +125,10 @@ VIEW_JS = """async ([token]) => {
   const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
   pc.addTransceiver("audio", { direction: "recvonly" });
   pc.addTransceiver("video", { direction: "recvonly" });
-  pc.ontrack = (ev) => { if (ev.track.kind === "video") document.getElementById("v").srcObject = ev.streams[0] || new MediaStream([ev.track]); };
+  pc.ontrack = (ev) => {
+    const v = document.getElementById("v");
+    if (ev.track.kind === "video") v.srcObject = ev.streams[0] || new MediaStream([ev.track]);
+  };
   const whep = new WHEPClient();
   await whep.view(pc, location.origin + "/whep/screens/lcd-1-1", token);
   window.whep = whep;
@@ -140,7 +145,8 @@ async def browser_page(hall):
         page = await browser.new_page()
         base = str(hall.make_url("/"))
         # a page of the hall's own origin (the endpoints take no cross-origin calls)
-        await page.route(base + "test/whip-whep.html", lambda route: route.fulfill(body=BLANK_PAGE, content_type="text/html"))
+        await page.route(base + "test/whip-whep.html", lambda route: route.fulfill(body=BLANK_PAGE,
+                                                                                   content_type="text/html"))
         await page.goto(base + "test/whip-whep.html")
         yield page
         await browser.close()

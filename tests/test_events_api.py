@@ -102,7 +102,8 @@ async def test_a_retried_report_returns_the_first_event(api, who):
 
 
 async def test_two_commanders_dispatch_at_once_exactly_one_wins(api, who):
-    eid = (await post(api, "/api/events", who["worker1"], report_body(channel="worker", contact=None), 201))["event"]["id"]
+    eid = (await post(api, "/api/events", who["worker1"], report_body(channel="worker", contact=None),
+                      201))["event"]["id"]
     await act(api, eid, "accept", who["operator1"])
     await act(api, eid, "register", who["operator1"])
     other = who["admin"]
@@ -123,7 +124,8 @@ async def test_two_commanders_dispatch_at_once_exactly_one_wins(api, who):
 
 
 async def test_many_concurrent_dispatches_one_winner(api, who):
-    eid = (await post(api, "/api/events", who["worker1"], report_body(channel="worker", contact=None), 201))["event"]["id"]
+    eid = (await post(api, "/api/events", who["worker1"], report_body(channel="worker", contact=None),
+                      201))["event"]["id"]
     await act(api, eid, "accept", who["operator1"])
     await act(api, eid, "register", who["operator1"])
     heads = [who["commander1"], who["operator1"], who["admin"]] * 4
@@ -192,7 +194,8 @@ async def test_lat_without_lon_and_channel_by_role(api, who):
 
 
 async def test_bad_action_parameters_name_the_field(api, who):
-    eid = (await post(api, "/api/events", who["worker1"], report_body(channel="worker", contact=None), 201))["event"]["id"]
+    eid = (await post(api, "/api/events", who["worker1"], report_body(channel="worker", contact=None),
+                      201))["event"]["id"]
     await act(api, eid, "accept", who["operator1"])
     data = await act(api, eid, "register", who["operator1"], {"category": "0102", "conditions": "huge"}, 422)
     assert data["errors"][0]["path"] == "conditions"
@@ -238,7 +241,8 @@ async def test_list_filters_and_export(api, who):
     assert resp.status == 422 and (await resp.json())["errors"][0]["path"] == "limit"
     csv_resp = await api.get("/api/events/export?format=csv", headers=who["operator1"])
     text = await csv_resp.text()
-    assert csv_resp.status == 200 and text.splitlines()[0].startswith("id,state,channel") and len(text.splitlines()) == 4
+    lines = text.splitlines()
+    assert csv_resp.status == 200 and lines[0].startswith("id,state,channel") and len(lines) == 4
     js = await (await api.get("/api/events/export", headers=who["operator1"])).json()
     assert len(js["events"]) == 3
     audit = await api.get("/api/events/audit?format=csv", headers=who["operator1"])

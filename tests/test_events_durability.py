@@ -98,7 +98,7 @@ async def test_nothing_acknowledged_is_lost_when_the_hall_is_killed_under_load(r
                                             headers={"Authorization": f"Bearer {token}"}) as resp:
                         if resp.status == 201:
                             acked.append((await resp.json())["event"]["id"])
-                except (aiohttp.ClientError, asyncio.TimeoutError):
+                except (TimeoutError, aiohttp.ClientError):
                     if hall.proc.poll() is not None:
                         return
 
@@ -147,7 +147,7 @@ async def test_no_acknowledged_transition_is_lost_when_the_hall_is_killed_under_
                             if resp.status == 200:
                                 ev = (await resp.json())["event"]
                                 acked[eid] = (ev["version"], ev["state"])
-                    except (aiohttp.ClientError, asyncio.TimeoutError):
+                    except (TimeoutError, aiohttp.ClientError):
                         if hall.proc.poll() is not None:
                             return
 

@@ -71,10 +71,10 @@ async def test_every_figure_is_valid_plotly_json_from_real_statistics(redis):
         assert parsed.layout.title.text, name
         assert fig["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)", name  # the wall's dark background shows through
     states = figure("states", stats)["data"][0]
-    assert dict(zip(states["x"], states["y"])) == stats["states"] and sum(states["y"]) == 4
+    assert dict(zip(states["x"], states["y"], strict=False)) == stats["states"] and sum(states["y"]) == 4
     assert sum(figure("hours", stats)["data"][0]["y"]) == 4
     channels = figure("channels", stats)["data"][0]
-    assert dict(zip(channels["labels"], channels["values"])) == {"worker": 2, "camera": 1, "resident": 1}
+    assert dict(zip(channels["labels"], channels["values"], strict=False)) == {"worker": 2, "camera": 1, "resident": 1}
     trend = figure("trend", stats)["data"]
     assert [t["name"] for t in trend] == ["reported", "closed"] and trend[0]["y"][-1] == 4 and trend[1]["y"][-1] == 1
     grades = figure("grades", stats, posts)["data"][0]
@@ -128,13 +128,13 @@ async def test_the_map_route_shows_only_open_events_the_reader_may_see(redis_url
         resp = await api.get("/api/events/figures/map", headers={"Authorization": f"Bearer {screen_token}"})
         assert resp.status == 200, await resp.text()
         fig = await resp.json()
-        pts = [tr for tr in fig["data"] if tr["mode"] == "markers"][0]
+        pts = next(tr for tr in fig["data"] if tr["mode"] == "markers")
         assert sorted(pts["text"]) == sorted([ids["g01"], ids["far"]])
         assert pts["marker"]["color"] == [LIGHT_COLOURS["green"]] * 2
         # a grid worker's map holds what their list holds: their grids' events
         mine = (await (await api.get("/api/events?limit=500", headers=who["worker1"])).json())["events"]
         resp = await api.get("/api/events/figures/map", headers=who["worker1"])
-        pts = [tr for tr in (await resp.json())["data"] if tr["mode"] == "markers"][0]
+        pts = next(tr for tr in (await resp.json())["data"] if tr["mode"] == "markers")
         expected = {e["id"] for e in mine if e["state"] not in ("refused",) and e["lat"] is not None}
         assert set(pts["text"]) == expected and ids["far"] not in expected
     finally:

@@ -49,11 +49,11 @@ def test_holes_and_multipolygons():
      "properties.id"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "a"},
                                                  "geometry": {"type": "Point", "coordinates": [1, 2]}}]}, "geometry"),
-    ({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "a"},
-                                                 "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]}}]},
+    ({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "a"}, "geometry": {
+        "type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]}}]},
      "at least 4"),
-    ({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "a"},
-                                                 "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}}]},
+    ({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "a"}, "geometry": {
+        "type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}}]},
      "end where it starts"),
 ])
 def test_bad_geojson_is_refused_with_its_place(bad, where):

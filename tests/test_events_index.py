@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import UTC
 from types import SimpleNamespace
 
 import pytest
@@ -53,7 +54,7 @@ async def redis(redis_url):
 
 async def populate(svc: EventService, rng: random.Random, n: int = 70) -> None:
     """Reports from every channel over the grids (and outside them), moved round the loop at random."""
-    spots = list(centroids().values()) + [(36.9, 117.5)]
+    spots = [*list(centroids().values()), (36.9, 117.5)]
     cats = sorted(svc.taxonomy.categories)
     reporters = [Identity("worker1", "worker"), Identity("worker2", "worker"), Identity("integration", "integration"),
                  Identity("u-water", "department"), Identity("operator1", "operator")]
@@ -111,8 +112,8 @@ def random_query(rng: random.Random, evs) -> EventsQuery:
 
 
 def _iso(ts: float) -> str:
-    from datetime import datetime, timezone
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat()
+    from datetime import datetime
+    return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
 async def everything(svc: EventService):
@@ -155,7 +156,7 @@ async def test_each_reader_sees_only_their_scope_with_exact_totals(redis):
     await populate(svc, rng, 50)
     evs = await everything(svc)
     readers = [Identity("worker1", "worker"), Identity("worker2", "worker"), Identity("nobody-worker", "worker"),
-               Identity("u-water", "department"), Identity("u-sanitation", "department")] + CENTRE
+               Identity("u-water", "department"), Identity("u-sanitation", "department"), *CENTRE]
     for who in readers:
         await check_queries(svc, rng, 40, who)
         everything_q = EventsQuery(limit=500)
@@ -295,7 +296,8 @@ async def test_needs_me_lists_what_waits_for_the_readers_step(redis):
     svc = EventService(redis, scoped_cfg())
     await populate(svc, random.Random(11), 60)
     evs = await everything(svc)
-    for who in (Identity("worker1", "worker"), Identity("u-water", "department"), Identity("u-sanitation", "department"),
+    for who in (Identity("worker1", "worker"), Identity("u-water", "department"), Identity("u-sanitation",
+                                                                                           "department"),
                 Identity("operator1", "operator"), Identity("commander1", "commander")):
         got, total = await svc.list(EventsQuery(needs_me=True, limit=500), who)
         loop_steps = [a for a in wf.MOVES]

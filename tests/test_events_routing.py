@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from backend.events.config import LEVELS, EscalationRule, RoutingConfig, RoutingRule
-from backend.events.routing import (Area, RoutingError, due_escalation, level_above, next_escalation_after,
-                                    next_level, route)
+from backend.events.routing import (
+    Area,
+    RoutingError,
+    due_escalation,
+    level_above,
+    next_escalation_after,
+    next_level,
+    route,
+)
 from backend.events.taxonomy import Taxonomy
 from tests.events_support import CFG
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from backend.config import ROLES
 from backend.events import workflow as wf
 from backend.events.calendar import Clock
 from backend.events.config import Limit
-from backend.events.workflow import (ACTIONS, STATES, Actor, BadParams, IllegalAction, NotPermitted, Params,
-                                     allowed_actions, check_role, next_state, transition)
+from backend.events.workflow import (
+    ACTIONS,
+    STATES,
+    Actor,
+    BadParams,
+    IllegalAction,
+    NotPermitted,
+    Params,
+    allowed_actions,
+    check_role,
+    next_state,
+    transition,
+)
+from backend.roles import ROLES
 from tests.events_support import ADMIN, COMMANDER, DEPT, OPERATOR, WORKER, at, event, rules
 
 # The loop written out a second time, by hand, as DOMAIN.md describes it.
@@ -344,7 +355,8 @@ def test_register_sets_class_deadline_and_routing_candidates():
 def test_overdue_is_flagged_once_and_counted_pending_until_handled():
     r = rules()
     t = at(2025, 6, 2, 9)
-    ev = run(event(state="to_dispatch", category="0301"), ("dispatch", COMMANDER, Params(department="traffic-police"), t),
+    ev = run(event(state="to_dispatch", category="0301"), ("dispatch", COMMANDER, Params(department="traffic-police"),
+                                                           t),
              ("receive", DEPT, Params(), t))[-1].event  # 30 natural minutes
     assert wf.mark_overdue(ev, t + 10 * 60, r) is None
     out = wf.mark_overdue(ev, t + 31 * 60, r)

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 from pydantic import BaseModel, ValidationError
 
@@ -5,7 +7,8 @@ from layouts import FieldError, Layout, LayoutError, Window, format_loc, from_va
 
 
 def test_layout_error_lists_every_field_error_in_its_message():
-    err = LayoutError([FieldError("windows[0].source", "unknown source 'x'"), FieldError("windows[2].rect.w", "must be positive")])
+    err = LayoutError([FieldError("windows[0].source", "unknown source 'x'"), FieldError("windows[2].rect.w",
+                                                                                         "must be positive")])
     assert str(err) == "windows[0].source: unknown source 'x'; windows[2].rect.w: must be positive"
     assert err.errors[1].path == "windows[2].rect.w"
     assert err.to_dict() == {
@@ -18,7 +21,7 @@ def test_layout_error_lists_every_field_error_in_its_message():
 
 def test_field_error_is_frozen():
     e = FieldError(path="a", message="b")
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         e.path = "c"  # type: ignore[misc]
 
 
@@ -31,7 +34,8 @@ def test_pydantic_locations_become_indexed_paths():
 def test_validation_error_of_a_layout_converts_with_the_same_paths():
     with pytest.raises(ValidationError) as info:
         Layout.model_validate({"windows": [{"id": "ok", "kind": "video", "rect": {"x": 0, "y": 0, "w": 1, "h": 1}},
-                                           {"id": "bad id!", "kind": "video", "rect": {"x": 0, "y": 0, "w": "wide", "h": 1}}]})
+                                           {"id": "bad id!", "kind": "video", "rect": {"x": 0, "y": 0, "w": "wide",
+                                                                                       "h": 1}}]})
     err = from_validation_error(info.value)
     assert {e.path for e in err.errors} == {"windows[1].id", "windows[1].rect.w"}
     prefixed = from_validation_error(info.value, prefix="layout")

@@ -1,6 +1,7 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from layouts import Rect, bounding_box
 
@@ -27,7 +28,7 @@ def test_rect_edges_and_area():
 
 def test_rect_is_frozen_and_hashable():
     r = Rect(0, 0, 1, 1)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         r.x = 3  # type: ignore[misc]
     assert len({r, Rect(0, 0, 1, 1)}) == 1
 

@@ -110,7 +110,8 @@ def test_pieces_of_one_window_are_merged_where_they_share_an_edge():
     s = wall.screen("b-1-1").canvas
     # The top window cuts the lower into bands; the left and right bands stay separate, no slivers.
     parts = render_plan(wall, Layout(windows=[video("low", Rect(s.x, s.y, 100, 50)),
-                                             video("hole", Rect(s.x + 40, s.y + 20, 10, 10))])).for_screen("b-1-1").parts
+                                             video("hole", Rect(s.x + 40, s.y + 20, 10,
+                                                                10))])).for_screen("b-1-1").parts
     assert len([p for p in parts if p.window_id == "low"]) == 4
     assert sum(p.screen_rect.area for p in parts) == 200 * 100
 

@@ -3,7 +3,19 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layouts import Layout, Rect, RenderPlan, Screen, ScreenSpec, SpliceBlock, Wall, WallSpec, Window, build_wall, render_plan
+from layouts import (
+    Layout,
+    Rect,
+    RenderPlan,
+    Screen,
+    ScreenSpec,
+    SpliceBlock,
+    Wall,
+    WallSpec,
+    Window,
+    build_wall,
+    render_plan,
+)
 from layouts.plan import screen_pixel_mapping
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -56,7 +68,8 @@ def layouts_on(draw, wall: Wall, max_windows: int = 8) -> Layout:
         y = draw(st.integers(-ch // 4, ch))
         w = draw(st.integers(1, cw))
         h = draw(st.integers(1, ch))
-        windows.append(Window(id=f"w{i}", kind="video", source="cam", rect=Rect(x, y, w, h), z=draw(st.integers(-2, 2))))
+        windows.append(Window(id=f"w{i}", kind="video", source="cam", rect=Rect(x, y, w, h), z=draw(st.integers(-2,
+                                                                                                                2))))
     return Layout(windows=windows)
 
 
@@ -124,7 +137,8 @@ def test_plan_never_writes_outside_a_screen_and_crops_stay_inside_the_window(cas
     for screen in wall.screens:
         map_x, map_y = screen_pixel_mapping(screen)
         c = screen.canvas
-        assert (map_x(c.x), map_x(c.right), map_y(c.y), map_y(c.bottom)) == (0, *screen.resolution[:1], 0, screen.resolution[1])
+        assert (map_x(c.x), map_x(c.right), map_y(c.y), map_y(c.bottom)) == (0, *screen.resolution[:1], 0,
+                                                                             screen.resolution[1])
         for part in plan.for_screen(screen.id).parts:
             r = part.screen_rect
             assert 0 <= r.x < r.right <= screen.resolution[0]

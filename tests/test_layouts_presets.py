@@ -1,11 +1,24 @@
 import pytest
 from pydantic import ValidationError
 
-from layouts import (Layout, LayoutError, Preset, Rect, Scene, SpliceBlock, WallSpec, Window, apply_preset,
-                     apply_scene, build_wall, capture_preset)
+from layouts import (
+    Layout,
+    LayoutError,
+    Preset,
+    Rect,
+    Scene,
+    SpliceBlock,
+    WallSpec,
+    Window,
+    apply_preset,
+    apply_scene,
+    build_wall,
+    capture_preset,
+)
 
 WALL = build_wall(WallSpec(px_per_mm=1, blocks=[SpliceBlock(
-    id="b", kind="lcd", rows=1, cols=3, origin_mm=(0, 0), panel_size_mm=(100, 60), bezel_mm=2, resolution=(1920, 1080))]))
+    id="b", kind="lcd", rows=1, cols=3, origin_mm=(0, 0), panel_size_mm=(100, 60), bezel_mm=2, resolution=(1920,
+                                                                                                           1080))]))
 LEFT, MID, RIGHT = (WALL.screen(f"b-1-{i}").canvas for i in (1, 2, 3))
 
 

@@ -2,11 +2,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layouts import (Layout, LayoutError, Rect, ScreenSpec, SpliceBlock, WallSpec, Window, apply_split,
-                     build_wall, quick_split, split_cells)
+from layouts import (
+    Layout,
+    LayoutError,
+    Rect,
+    ScreenSpec,
+    SpliceBlock,
+    WallSpec,
+    Window,
+    apply_split,
+    build_wall,
+    quick_split,
+    split_cells,
+)
 
 WALL = build_wall(WallSpec(px_per_mm=1, blocks=[SpliceBlock(
-    id="b", kind="lcd", rows=2, cols=2, origin_mm=(0, 0), panel_size_mm=(101, 61), bezel_mm=3, resolution=(1920, 1080))]))
+    id="b", kind="lcd", rows=2, cols=2, origin_mm=(0, 0), panel_size_mm=(101, 61), bezel_mm=3, resolution=(1920,
+                                                                                                           1080))]))
 SCREENS = ["b-1-1", "b-1-2", "b-2-1", "b-2-2"]
 CAMS = [f"cam{i}" for i in range(16)]
 

@@ -164,7 +164,8 @@ def test_clock_and_panel_windows_are_left_black_for_the_kiosk_page():
                              Window(id="c", kind="clock", rect=Rect(0, 0, 200, 100), z=1),
                              Window(id="p", kind="panel", panel="events", rect=Rect(400, 200, 240, 160), z=1)])
     plan = render_plan(wall, layout).for_screen("s")
-    out = ScreenCompositor("s", (640, 360), labels=False).compose(plan, {"cam": SourceView(flat(640, 360, 180, 80, 80))})
+    out = ScreenCompositor("s", (640, 360), labels=False).compose(plan, {"cam": SourceView(flat(640, 360, 180, 80,
+                                                                                                80))})
     assert (out.y[:100, :200] == 16).all() and (out.u[:50, :100] == NEUTRAL_C).all()
     assert (out.y[200:, 400:] == 16).all()
     assert (out.y[120:200, 250:390] == 180).all()

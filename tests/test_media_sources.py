@@ -14,8 +14,6 @@ from media.sources.rtsp import RtspSource
 from tests.conftest import free_port, wait_for
 
 
-
-
 def make_clip(path, frames=25, size=(320, 240), fps=25):
     with av.open(str(path), "w") as out:
         s = out.add_stream("libx264", rate=fps)

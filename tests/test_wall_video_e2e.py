@@ -12,6 +12,7 @@ under test: ingest -> compose -> encode -> WebRTC -> browser.
 from __future__ import annotations
 
 import base64
+import itertools
 import os
 import shutil
 import statistics
@@ -360,11 +361,11 @@ def test_camera_outage_shows_the_slate_while_the_pattern_keeps_running(hall, cam
     # the other window never stopped: its timecode was read all along and kept advancing
     assert len(codes) >= 10, f"the pattern's timecode was read only {len(codes)} times"
     values = [c for _, c in codes]
-    steps = [(b - a) & 0xFFFFFFFF for a, b in zip(values, values[1:])]  # UTC ms mod 2**32: allow the wrap
+    steps = [(b - a) & 0xFFFFFFFF for a, b in itertools.pairwise(values)]  # UTC ms mod 2**32: allow the wrap
     assert all(d < 1 << 31 for d in steps), "the pattern's timecode went backwards"
     assert sum(steps) >= 1000 * (codes[-1][0] - codes[0][0]) * 0.5, "the pattern ran slow or froze"
-    changes = [t for (t, c), (_, prev) in zip(codes[1:], codes) if c != prev]
-    stops = [b - a for a, b in zip([codes[0][0], *changes], [*changes, codes[-1][0]])]
+    changes = [t for (t, c), (_, prev) in zip(codes[1:], codes, strict=False) if c != prev]
+    stops = [b - a for a, b in zip([codes[0][0], *changes], [*changes, codes[-1][0]], strict=False)]
     print(f"pattern read {len(codes)} times, longest still {max(stops):.2f} s")
     assert max(stops) < 3.0, f"the pattern window froze for {max(stops):.1f} s during the outage"
 

@@ -141,7 +141,7 @@ def _bucket_p99(before: dict[float, float], after: dict[float, float]) -> float 
     counts = [after[le] - before.get(le, 0.0) for le in les]
     if not counts or counts[-1] <= 0:
         return None
-    for le, c in zip(les, counts):
+    for le, c in zip(les, counts, strict=False):
         if c >= 0.99 * counts[-1]:
             return le * 1000 if le != float("inf") else None
     return None
@@ -208,7 +208,7 @@ async def run(cfg: HallConfig, config_path: str, *, rate: float, duration: float
                         if r.status != 201:
                             errors.append(r.status)
                             return
-                except (aiohttp.ClientError, asyncio.TimeoutError):
+                except (TimeoutError, aiohttp.ClientError):
                     errors.append(0)
                     return
                 now = time.perf_counter()
@@ -319,7 +319,8 @@ def main(cfg: HallConfig, config_path: str, *, rate: float, duration: float, sat
               f"ack p50 {w['ack_p50_ms']} ms, p99 {w['ack_p99_ms']} ms (in the hall: p99 <= {w['server_p99_le_ms']} "
               f"ms); broadcast p50 {w['broadcast_p50_ms']} ms, p99 {w['broadcast_p99_ms']} ms "
               f"({w['broadcast_received']} heard)")
-        print(f"       tail causes: hall event loop late >= 50 ms {st['late']} times (worst <= {st['worst_le_ms']} ms); "
+        print(f"       tail causes: hall event loop late >= 50 ms {st['late']} times "
+              f"(worst <= {st['worst_le_ms']} ms); "
               f"Redis latency over 10 ms: {redis_txt}")
     print(f"    all windows: ack p50 {f['ack_p50_ms']} ms, p99 {f['ack_p99_ms']} ms; median window p99 "
           f"{f['ack_p99_ms_median_window']} ms; {f['windows_p99_under_50ms']}/{f['windows']} windows with p99 < 50 ms")

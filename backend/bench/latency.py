@@ -12,7 +12,6 @@ from pathlib import Path
 from aiohttp import web
 
 from layouts import Layout, Rect, ScreenSpec, WallSpec, Window, build_wall
-
 from media.encoder import EncoderSettings, ScreenEncoders
 from media.engine import MediaEngine
 from media.sources.base import SourceConfigLite
@@ -22,7 +21,8 @@ from media.whep import WhepEgress
 WALL_DIR = Path(__file__).resolve().parents[2] / "wall"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
+    "--disable-sync", "--no-first-run", "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 
 # The page plays the screen with the kiosk's own WHEP player, and on every presented frame

@@ -152,8 +152,8 @@ def run(spec: dict) -> dict:
     return {
         "wall_s": wall_s,
         "cpu_s": c1 - c0,
-        "frames": [b - a for a, b in zip(f0, f1)],
-        "source_frames": [b - a for a, b in zip(s0, s1)],
+        "frames": [b - a for a, b in zip(f0, f1, strict=False)],
+        "source_frames": [b - a for a, b in zip(s0, s1, strict=False)],
         "dropped_ticks": dropped1 - dropped0,
         "compose_ms": [health["screens"][f"screen{s}"]["compose_ms"] for s in range(screens)],
         "cpu_by_role": {k: round(r1[k] - r0[k], 3) for k in r1},

@@ -118,7 +118,7 @@ class Clock:
     running_since: float | None = None  # epoch seconds; None = stopped (suspended or finished)
 
     @classmethod
-    def start(cls, node: str, limit: Limit, now: float, factor: float = 1.0) -> "Clock":
+    def start(cls, node: str, limit: Limit, now: float, factor: float = 1.0) -> Clock:
         return cls(node, limit.unit, budget_seconds(limit, factor), 0.0, now)
 
     def used(self, cal: WorkingCalendar, now: float) -> float:
@@ -141,17 +141,17 @@ class Clock:
             return None
         return cal.advance(self.unit, self.running_since, left)
 
-    def stop(self, cal: WorkingCalendar, now: float) -> "Clock":
+    def stop(self, cal: WorkingCalendar, now: float) -> Clock:
         if self.running_since is None:
             return self
         return replace(self, used_s=self.used(cal, now), running_since=None)
 
-    def resume(self, now: float) -> "Clock":
+    def resume(self, now: float) -> Clock:
         if self.running_since is not None:
             return self
         return replace(self, running_since=now)
 
-    def extend(self, extra_s: float) -> "Clock":
+    def extend(self, extra_s: float) -> Clock:
         return replace(self, budget_s=self.budget_s + extra_s)
 
     def fraction(self, cal: WorkingCalendar, now: float) -> float:
@@ -172,7 +172,7 @@ class Clock:
                 "running_since": self.running_since}
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "Clock | None":
+    def from_dict(cls, d: dict | None) -> Clock | None:
         if not d:
             return None
         return cls(d["node"], d["unit"], float(d["budget_s"]), float(d.get("used_s", 0.0)), d.get("running_since"))

@@ -177,7 +177,7 @@ class EventsConfig(_M):
         return self._grids
 
     @model_validator(mode="after")
-    def _check(self, info: ValidationInfo) -> "EventsConfig":
+    def _check(self, info: ValidationInfo) -> EventsConfig:
         problems: list[str] = []
         dept_ids = [d.id for d in self.departments]
         if len(set(dept_ids)) != len(dept_ids):

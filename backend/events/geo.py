@@ -83,7 +83,7 @@ class GridIndex:
         self.by_id = {g.id: g for g in grids}
 
     @classmethod
-    def from_geojson(cls, data: Any) -> "GridIndex":
+    def from_geojson(cls, data: Any) -> GridIndex:
         if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
             raise GeoError("must be a GeoJSON FeatureCollection")
         features = data.get("features")

@@ -7,7 +7,7 @@ from typing import Any
 
 from .model import Event
 from .taxonomy import Taxonomy
-from .workflow import CLOSED, EVALUATED, REFUSED, CANCELLED, DUPLICATE
+from .workflow import CANCELLED, CLOSED, DUPLICATE, EVALUATED, REFUSED
 
 CLOSED_STATES = frozenset({CLOSED, EVALUATED, REFUSED, CANCELLED, DUPLICATE})
 

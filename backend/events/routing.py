@@ -71,7 +71,8 @@ def route(cfg: RoutingConfig, taxonomy: Taxonomy, category: str, area: Area, nam
         area_score, area_why = matched
         cat_score = 2 if category in rule.categories else (1 if rule.categories else 0)
         score = 10 + area_score * 3 + cat_score
-        why = rule.reason or f"rule {i + 1}: class {category if cat_score == 2 else cat.major_code if cat_score else 'any'}, {area_why}"
+        matched = category if cat_score == 2 else cat.major_code if cat_score else "any"
+        why = rule.reason or f"rule {i + 1}: class {matched}, {area_why}"
         cand = Candidate(rule.department, score, why)
         if rule.department not in best or best[rule.department].score < score:
             best[rule.department] = cand

@@ -7,13 +7,14 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import redis.asyncio as aioredis
 
-from .. import keys
+from .. import keys, roles
 from ..auth import Identity
 from ..config import HallConfig
 from ..errors import Conflict, Forbidden, Invalid, NotFound
@@ -38,7 +39,7 @@ CHANNELS_BY_ROLE: dict[str, frozenset[str]] = {
 }
 RETRIES = 20
 # Who sees a reporter's contact (to call back or meet on site); everyone else gets null.
-CONTACT_ROLES = frozenset({"admin", "operator", "commander", "department", "worker"})
+CONTACT_ROLES = roles.PERSONAL_DATA
 
 
 class EventService:
@@ -276,7 +277,8 @@ class EventService:
                                                        for i in missing])
         if action == "mark_duplicate" and body.original:
             if await self.store.get(body.original) is None:
-                raise Invalid("unknown original", errors=[{"path": "original", "message": f"no event {body.original!r}"}])
+                raise Invalid("unknown original", errors=[{"path": "original",
+                                                           "message": f"no event {body.original!r}"}])
         ev = await self._transition(event_id, action, actor, params, expected=body.version)
         if action == "register" and (ev.routing or {}).get("department"):
             # automatic transfer: the rule applies, the hall dispatches at once
@@ -421,7 +423,7 @@ class EventService:
         return days_between(first, last)
 
     async def stats(self, days: list[date]) -> dict:
-        cohort, posts, per_day = await self.store.sums(days)
+        cohort, _posts, per_day = await self.store.sums(days)
 
         def prefixed(prefix: str) -> dict[str, int]:
             return {k[len(prefix):]: v for k, v in sorted(cohort.items()) if k.startswith(prefix) and v}
@@ -436,7 +438,7 @@ class EventService:
             "categories": prefixed("category:"),
             "grids": prefixed("grid:"),
             "trend": {"days": [{"day": d.isoformat(), "reported": r.get("reported", 0), "closed": r.get("closed", 0)}
-                               for d, r in zip(days, per_day)],
+                               for d, r in zip(days, per_day, strict=False)],
                       "hours": [cohort.get(f"hour:{h:02d}", 0) for h in range(24)]},
             "kpis": kpi.kpis(cohort, rework_denominator=self.ecfg.kpi.rework_denominator),
             "counts": {k: v for k, v in sorted(cohort.items()) if ":" not in k},

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .. import roles
 from .calendar import Clock, WorkingCalendar, budget_seconds
 from .config import LEVELS, EventsConfig, Limit
 from .model import Event
@@ -84,11 +85,11 @@ MOVES: dict[str, dict[str, str]] = {
 OVERLAYS: tuple[str, ...] = ("supervise", "set_urgency", "escalate")  # any open state; state unchanged
 ACTIONS: tuple[str, ...] = tuple(MOVES) + OVERLAYS
 
-CENTRE = frozenset({"admin", "operator", "commander"})
-LEADERS = frozenset({"admin", "commander"})
-FIELD = frozenset({"admin", "worker"})
-DEPARTMENT = frozenset({"admin", "department"})
-REPORTERS = frozenset({"admin", "operator", "commander", "worker", "department", "integration"})
+CENTRE = roles.CENTRE
+LEADERS = roles.LEADERS
+FIELD = roles.FIELD_STEPS
+DEPARTMENT = roles.DEPARTMENT_STEPS
+REPORTERS = roles.REPORTERS
 SYSTEM = "system"  # the hall itself (timers): may escalate
 
 ROLES_FOR: dict[str, frozenset[str]] = {
@@ -108,7 +109,7 @@ ROLES_FOR: dict[str, frozenset[str]] = {
     "mark_duplicate": CENTRE,
     "supervise": LEADERS,
     "set_urgency": CENTRE,
-    "escalate": CENTRE | {"worker", SYSTEM},  # the hall itself escalates by rule when a deadline passes
+    "escalate": CENTRE | {roles.Role.WORKER.value, SYSTEM},  # the hall itself escalates by rule when a deadline passes
 }
 DEPARTMENT_ACTIONS = frozenset({"receive", "return", "request_postpone", "request_suspend", "feedback", "resume"})
 CLOSE_TYPES = ("normal", "overdue", "error", "special")
@@ -521,7 +522,8 @@ def transition(ev_in: Event, action: str, actor: Actor, params: Params, now: flo
             limit, old_factor = rules.case_limit(ev)
             ev.urgency = urgency
             _, new_factor = rules.case_limit(ev)
-            ev.case_clock = clock.extend(budget_seconds(limit, new_factor) - budget_seconds(limit, old_factor)).to_dict()
+            ev.case_clock = clock.extend(budget_seconds(limit, new_factor) - budget_seconds(limit,
+                                                                                            old_factor)).to_dict()
         ev.urgency = urgency
     elif action == "escalate":
         if params.level is not None:

@@ -17,7 +17,8 @@ async def authenticate(users: Users, auth: Any, roles: frozenset[str]) -> Identi
     if ident is None:
         raise ConnectionRefusedError({"error": "unauthorized", "message": "log in first: connect with auth {token}"})
     if ident.role not in roles:
-        raise ConnectionRefusedError({"error": "forbidden", "message": f"role {ident.role!r} may not use this namespace"})
+        raise ConnectionRefusedError({"error": "forbidden",
+                                      "message": f"role {ident.role!r} may not use this namespace"})
     return ident
 
 

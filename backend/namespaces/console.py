@@ -11,8 +11,9 @@ from layouts import LayoutError
 
 from .. import appkeys
 from ..api import field_errors, layout_errors
-from ..auth import CONSOLE, WALL_READ, WALL_WRITE, Identity
+from ..auth import Identity
 from ..errors import HallError
+from ..roles import CONSOLE, WALL_READ, WALL_WRITE
 from ..schemas import LayoutIn
 from .common import authenticate, current
 

@@ -7,7 +7,7 @@ from typing import Any
 import socketio
 
 from .. import appkeys
-from ..auth import SCREEN
+from ..roles import SCREEN
 from .common import authenticate
 
 NAMESPACE = "/wall"

@@ -4,5 +4,12 @@ from ..api import Api
 
 api = Api("Command Hall", "0.1.0")
 
-from . import auth, events, open311, pages, system, wall  # noqa: E402,F401  (registration side effects)
-from . import media  # noqa: E402,F401  (WHEP egress, WHIP ingest)
+from . import (  # noqa: E402,F401  (registration side effects)
+    auth,
+    events,
+    media,
+    open311,
+    pages,
+    system,
+    wall,
+)

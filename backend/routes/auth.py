@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import appkeys
-from ..auth import ANY_USER, Identity
+from ..auth import Identity
+from ..roles import ANY_USER
 from ..schemas import LoginIn, LoginOut, UserOut
 from . import api
 

@@ -12,19 +12,31 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import appkeys
+from .. import appkeys, roles
 from ..auth import Identity
 from ..errors import BadRequest, Invalid, NotFound
 from ..events import workflow as wf
 from ..events.figures import FIGURES, MAP_EVENTS, figure
 from ..events.photos import PhotoError
-from ..events.schemas import (ActionIn, AuditExportQuery, AuditOut, EventOneOut, EventsOut, EventsQuery, ExportQuery,
-                              FigureQuery, PeriodQuery, PhotoOut, ReportIn, ReportOut)
+from ..events.schemas import (
+    ActionIn,
+    AuditExportQuery,
+    AuditOut,
+    EventOneOut,
+    EventsOut,
+    EventsQuery,
+    ExportQuery,
+    FigureQuery,
+    PeriodQuery,
+    PhotoOut,
+    ReportIn,
+    ReportOut,
+)
 from . import api
 
-READ = frozenset({"admin", "operator", "commander", "expert", "worker", "department", "integration", "screen"})
+READ = roles.EVENTS_READ
 STATS = READ
-ARCHIVE = frozenset({"admin", "operator", "commander", "integration"})  # whole exports, audit log included
+ARCHIVE = roles.ARCHIVE  # whole exports, audit log included
 TAG = "events"
 
 # What each action needs, for the API document.

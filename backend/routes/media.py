@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 from aiohttp import web
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from media.encoder import EncoderSettings, ScreenEncoders
@@ -21,15 +20,16 @@ from media.whep import WhepEgress
 from media.whip import WhipIngest
 
 from .. import appkeys
-from ..auth import CONSOLE, SCREEN, Identity, bearer
+from ..auth import Identity, bearer
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, Unavailable
+from ..roles import CONSOLE, WHEP_WATCH, WHIP_PUBLISH
 from . import api
 
 # Who may watch a screen: the screen itself (its own token only), consoles (previews), and
-# other systems (an upper-level centre pulling our wall).
-WATCH = SCREEN | CONSOLE | frozenset({"integration"})
-# Who may publish to any WHIP source besides the source's own token.
-PUBLISH = frozenset({"integration", "admin", "operator"})
+# other systems (an upper-level centre pulling our wall); who may publish to any WHIP source
+# besides the source's own token: roles.WHEP_WATCH, roles.WHIP_PUBLISH.
+WATCH = WHEP_WATCH
+PUBLISH = WHIP_PUBLISH
 SDP = "application/sdp"
 # The npm `whip-whep` browser client (ES modules whip.js, whep.js), served locally for pages that publish or play.
 WHIP_WHEP_JS = Path(__file__).resolve().parents[2] / "node_modules" / "whip-whep"

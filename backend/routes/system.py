@@ -7,12 +7,11 @@ import time
 from aiohttp import web
 
 from .. import appkeys
-from ..auth import ADMIN, Identity
+from ..auth import Identity
 from ..errors import Conflict, Invalid
+from ..roles import ADMIN, METRICS
 from ..schemas import HealthOut, NewUserIn, ScreenTokenOut, UserListItem, UsersOut
 from . import api
-
-METRICS_ROLES = frozenset({"admin", "integration"})
 
 
 @api.route("GET", "/healthz", summary="Liveness and readiness: Redis reachable, uptime (public)", roles=None,
@@ -31,7 +30,7 @@ async def healthz(request: web.Request, ident: Identity | None) -> web.Response 
 
 
 @api.route("GET", "/metrics", summary="Prometheus metrics (bearer token of an admin or integration user)",
-           roles=METRICS_ROLES, tag="system")
+           roles=METRICS, tag="system")
 async def metrics(request: web.Request, ident: Identity) -> web.Response:
     m = request.app[appkeys.METRICS]
     m.uptime.set(time.monotonic() - request.app[appkeys.STARTED])

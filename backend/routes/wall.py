@@ -5,10 +5,26 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import appkeys
-from ..auth import WALL_READ, WALL_WRITE, Identity
-from ..schemas import (AddWindowIn, AddWindowOut, LayoutIn, LayoutOut, PatchWindowIn, PresetIn, PresetOneOut,
-                       PresetsOut, SceneIn, SceneOneOut, ScenesOut, SplitIn, VersionIn, VersionQuery, WallOut)
+from ..auth import Identity
 from ..errors import Invalid
+from ..roles import WALL_READ, WALL_WRITE
+from ..schemas import (
+    AddWindowIn,
+    AddWindowOut,
+    LayoutIn,
+    LayoutOut,
+    PatchWindowIn,
+    PresetIn,
+    PresetOneOut,
+    PresetsOut,
+    SceneIn,
+    SceneOneOut,
+    ScenesOut,
+    SplitIn,
+    VersionIn,
+    VersionQuery,
+    WallOut,
+)
 from . import api
 
 CONFLICT = (409,)

@@ -12,8 +12,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable, Literal, Protocol
+from typing import Literal, Protocol
 from urllib.parse import urlparse
 
 from media.frames import Frame, LatestFrame

@@ -9,7 +9,7 @@ compositor, the encoder and the browser (``decode_timecode``; the layout is in T
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 import cv2
@@ -160,7 +160,7 @@ class PatternSource(Source):
         f.u[y // 2:(y + bh) // 2, x // 2:(x + bw) // 2] = 60
         f.v[y // 2:(y + bh) // 2, x // 2:(x + bw) // 2] = 200
         scale = h / 360
-        stamp = datetime.fromtimestamp(t_wall, timezone.utc).strftime("%H:%M:%S.%f")[:-3] + f" UTC #{index}"
+        stamp = datetime.fromtimestamp(t_wall, UTC).strftime("%H:%M:%S.%f")[:-3] + f" UTC #{index}"
         cv2.putText(f.y, stamp, (int(20 * scale), int(110 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.7 * scale, 235,
                     max(1, int(2 * scale)), cv2.LINE_AA)
         draw_timecode(f.y, f.u, f.v, int(t_wall * 1000) & 0xFFFFFFFF)

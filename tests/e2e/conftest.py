@@ -1,7 +1,7 @@
 """Browser fixtures for the end-to-end tests: real headless Chromium driving the pages the `hall` server serves."""
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright

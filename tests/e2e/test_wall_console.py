@@ -59,7 +59,8 @@ def test_logging_out_returns_to_the_login_form_and_forgets_the_token(hall, open_
     expect(page.get_by_test_id("login-submit")).to_be_visible()
 
 
-def test_source_dragged_onto_a_screen_shows_in_the_other_console_and_on_the_kiosk(hall, empty_wall, open_console, open_kiosk):
+def test_source_dragged_onto_a_screen_shows_in_the_other_console_and_on_the_kiosk(hall, empty_wall, open_console,
+                                                                                  open_kiosk):
     screen = screens_in_reading_order(empty_wall)[0]
     source = empty_wall["sources"][0]
     first, second = open_console("operator1"), open_console("operator2")

@@ -4,7 +4,7 @@ refresh keeps the picture with a stale mark, and a panel taken off the wall stop
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -120,7 +120,7 @@ def test_the_map_panel_shows_the_open_events_as_points_coloured_by_their_light(h
     eid = report(hall, lat=36.652, lon=117.108)
     assert wait_for(page, lambda: eid in (plotted(cell)[1]["text"] or [])), "the new event is not on the map"
     points = plotted(cell)[1]
-    expected = [tr for tr in api_figure(hall, "map")["data"] if tr["mode"] == "markers"][0]
+    expected = next(tr for tr in api_figure(hall, "map")["data"] if tr["mode"] == "markers")
     assert sorted(points["text"]) == sorted(expected["text"])
     expect(cell.locator(".scatterlayer .point")).to_have_count(len(expected["x"]))
     assert points["colour"][points["text"].index(eid)] == "#3fb950"  # just reported: green

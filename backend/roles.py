@@ -1,0 +1,51 @@
+"""Who may do what: the hall's roles and every named set of them, spelled out once.
+
+Every REST route, Socket.IO namespace and service check imports its set from here; the pages get
+the role names from `GET /api/hall` instead of copying them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """A user's role (one per account)."""
+
+    ADMIN = "admin"              # the hall's administrator: everything, users and tokens included
+    OPERATOR = "operator"        # drives the wall, registers and dispatches events
+    COMMANDER = "commander"      # leads: approves, supervises, calls the field
+    WORKER = "worker"            # a grid worker on the field page (their grids, their calls)
+    DEPARTMENT = "department"    # a handling department's user on the field page
+    SCREEN = "screen"            # one wall screen's kiosk page (a token bound to that screen)
+    EXPERT = "expert"            # an invited expert: reads the console, joins the consultation room
+    INTEGRATION = "integration"  # another system (Open311 app, upper-level centre, monitoring)
+
+
+ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+
+
+def roles(*members: Role) -> frozenset[str]:
+    return frozenset(r.value for r in members)
+
+
+ADMIN = roles(Role.ADMIN)
+ANY_USER = frozenset(ROLES)
+SCREEN = roles(Role.SCREEN)
+# The hall's own staff at the console, and those who may change the wall.
+CENTRE = roles(Role.ADMIN, Role.OPERATOR, Role.COMMANDER)
+WALL_WRITE = CENTRE
+CONSOLE = CENTRE | roles(Role.EXPERT)
+WALL_READ = CONSOLE | SCREEN
+LEADERS = roles(Role.ADMIN, Role.COMMANDER)
+# Steps of the closed loop taken on site, and by the handling departments.
+FIELD_STEPS = roles(Role.ADMIN, Role.WORKER)
+DEPARTMENT_STEPS = roles(Role.ADMIN, Role.DEPARTMENT)
+REPORTERS = CENTRE | roles(Role.WORKER, Role.DEPARTMENT, Role.INTEGRATION)
+EVENTS_READ = ANY_USER
+ARCHIVE = CENTRE | roles(Role.INTEGRATION)  # whole exports, the audit log included
+METRICS = roles(Role.ADMIN, Role.INTEGRATION)
+WHIP_PUBLISH = roles(Role.ADMIN, Role.OPERATOR, Role.INTEGRATION)  # besides a source's own token
+WHEP_WATCH = SCREEN | CONSOLE | roles(Role.INTEGRATION)  # a screen its own only (checked per route)
+# Residents' names and contacts: those who call back or meet the reporter on site (privacy.py).
+PERSONAL_DATA = CENTRE | roles(Role.WORKER, Role.DEPARTMENT)
