@@ -42,6 +42,7 @@ DATA_DIR: web.AppKey[str] = web.AppKey("data_dir", str)  # set by `hall` (and te
 # -- set on start-up --------------------------------------------------------------------------
 EVENT_TIMERS: web.AppKey[asyncio.Task[None]] = web.AppKey("event_timers", asyncio.Task)
 LOOP_WATCH: web.AppKey[asyncio.Task[None]] = web.AppKey("loop_watch", asyncio.Task)
+REVOCATIONS: web.AppKey[asyncio.Task[None]] = web.AppKey("revocations", asyncio.Task)
 EVENT_DEMO: web.AppKey[asyncio.Task[None]] = web.AppKey("event_demo", asyncio.Task)  # `hall --demo`
 MEDIA: web.AppKey[MediaEngine] = web.AppKey("media")  # the running media engine (tests put their own)
 

@@ -133,11 +133,14 @@ async def _banner(app, cfg: HallConfig, base: str, url: str, data_dir: str, demo
     _print(f"  field page:    {base}/field/    (grid workers and departments, on a phone)")
     _print(f"  API document:  {base}/api/openapi.json    health: {base}/healthz")
     _print(f"  redis:         {'embedded ' if embedded else ''}{redacted(url)}  (data: {data_dir})")
-    _print("  screen pages:")
+    _print("  screen pages:" + ("  (new kiosk tokens at every demo start)" if demo else ""))
     for screen in app[appkeys.WALL].screens:
-        token = await users.screen_token(screen.id)
-        _print(f"    {screen.id:<12} {screen.kind.upper()} {screen.resolution[0]}x{screen.resolution[1]}  "
-               f"{base}/wall/screens/{screen.id}?token={token}")
+        # Only hashes of kiosk tokens are kept: a token is shown when it is made. The demo makes new ones at
+        # every start so its banner always works; `hall serve` makes one only for a screen that has none.
+        token = await users.screen_token(screen.id) if demo else await users.ensure_screen_token(screen.id)
+        where = (f"{base}/wall/screens/{screen.id}?token={token}" if token else
+                 f"(kiosk token unchanged; `hall token {screen.id} --screen` issues a new one)")
+        _print(f"    {screen.id:<12} {screen.kind.upper()} {screen.resolution[0]}x{screen.resolution[1]}  {where}")
     logins = [(u.name, u.role, u.password) for u in cfg.users if u.password]
     if logins:
         _print("  log in as (from the configuration; change these before real use):")
@@ -209,9 +212,20 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    if not (args.list or args.revoke) and not args.name:
+        print("give a user name (or a screen id with --screen), or --list, or --revoke ID", file=sys.stderr)
+        return 2
+
     async def go(users) -> int:
-        if args.screen:
-            _print(await users.screen_token(args.name, renew=args.renew))
+        if args.list:
+            for t in await users.tokens(args.name):
+                _print(f"{t['id']}\t{t['user']}\t{t['role']}\t{t['kind']}\tcreated {t['created_at']}\t"
+                       f"expires {t['expires_at']}")
+        elif args.revoke:
+            t = await users.revoke_id(args.revoke)
+            _print(f"token {t['id']} of {t['user']} revoked; its connections are dropped")
+        elif args.screen:  # only the hash of a kiosk token is kept: printing one means issuing a new one
+            _print(await users.screen_token(args.name))
         else:
             ttl = int(args.ttl_days * 86400) if args.ttl_days else None
             _print(await users.token_for(args.name, ttl_seconds=ttl))
@@ -361,11 +375,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("name")
     admin_opts(r)
 
-    p = sub.add_parser("token", help="print a bearer token for a user (scripts, integrations) or a screen")
-    p.add_argument("name", help="user name, or screen id with --screen")
-    p.add_argument("--screen", action="store_true", help="NAME is a screen id: print its kiosk token")
-    p.add_argument("--renew", action="store_true", help="with --screen: issue a new token, revoking the old")
-    p.add_argument("--ttl-days", type=float, help="expire after this many days (default: until revoked)")
+    p = sub.add_parser("token", help="issue a bearer token for a user (scripts, integrations) or a screen; list "
+                       "or revoke tokens")
+    p.add_argument("name", nargs="?", help="user name, or screen id with --screen (with --list: whose tokens)")
+    p.add_argument("--screen", action="store_true", help="NAME is a screen id: issue a new kiosk token (the old "
+                   "one is revoked and its page disconnected)")
+    p.add_argument("--renew", action="store_true", help=argparse.SUPPRESS)  # kept: --screen always renews
+    p.add_argument("--ttl-days", type=float, help="expire after this many days (default: auth.token_default_days, "
+                   "90)")
+    p.add_argument("--list", action="store_true", help="list live tokens: id, user, role, kind, created, expires")
+    p.add_argument("--revoke", metavar="ID", help="revoke the token with this id (from --list)")
     admin_opts(p)
 
     p = sub.add_parser("bench", help="measure the media pipeline on this machine (figures and one JSON line)")

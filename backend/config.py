@@ -60,8 +60,19 @@ class RedisConfig(_Model):
 
 class AuthConfig(_Model):
     token_ttl_hours: Annotated[float, Field(gt=0, le=24 * 365)] = 12
-    login_max_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    login_max_failures: Annotated[int, Field(ge=1, le=100, description="failed logins of one user from one "
+                                             "address before that pair waits lockout_seconds")] = 5
+    login_max_failures_per_address: Annotated[int, Field(ge=1, le=10_000, description="failed logins from one "
+                                                         "address (any users) before it waits")] = 20
     lockout_seconds: Annotated[int, Field(ge=1, le=86400)] = 300
+    hash_workers: Annotated[int, Field(ge=1, le=8, description="threads that check passwords (Argon2, 64 MiB "
+                                       "each); wall and event work never wait for them")] = 1
+    hash_queue: Annotated[int, Field(ge=0, le=1000, description="logins that may wait for a hashing thread; "
+                                     "beyond, 429 with Retry-After")] = 4
+    token_default_days: Annotated[float, Field(gt=0, le=366, description="lifetime of `hall token` tokens "
+                                               "unless --ttl-days says otherwise")] = 90
+    trusted_proxies: list[str] = Field([], description="addresses of reverse proxies whose X-Forwarded-For "
+                                       "names the client (for login throttling)")
 
 
 class UserConfig(_Model):

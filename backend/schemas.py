@@ -53,12 +53,16 @@ class LoginOut(BaseModel):
 
 
 # -- wall ------------------------------------------------------------------
-class LayoutState(BaseModel):
-    version: int
+class LayoutDoc(BaseModel):
+    """The layout document as stored (its version is kept beside it, for the compare-and-set)."""
     windows: list[Window] = []
     scene: str | None = None
     updated_by: str | None = None
     updated_at: str | None = None
+
+
+class LayoutState(LayoutDoc):
+    version: int
 
 
 class WallGeometry(BaseModel):
@@ -220,8 +224,17 @@ class ScreenTokenOut(BaseModel):
     url: str
 
 
+class StoredProblemOut(BaseModel):
+    key: str
+    message: str
+    fallback: str
+    since: str
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     redis: bool
     uptime_s: float
     version: str
+    problems: list[StoredProblemOut] = Field([], description="stored state the hall could not read, and what it "
+                                             "shows instead (the hall runs; an operator should look)")

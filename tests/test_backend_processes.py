@@ -140,6 +140,20 @@ async def test_two_processes_on_one_redis_share_broadcasts(redis_url: str, tmp_p
                 b.request, "PUT", "/api/wall/layout", {"version": first["version"],
                                                        "windows": []}, b.token("operator2"))
             assert status == 409 and body["current_version"] == seen["version"]
+            # a logout through one process drops that token's sockets in the other at once
+            token2 = b.token("operator2")
+            watcher, _ = await _console_client(b, token2)
+            try:
+                status, _ = await asyncio.to_thread(a.request, "POST", "/api/auth/logout", None, token2)
+                assert status == 204
+                for _ in range(100):
+                    if "/console" not in watcher.namespaces:
+                        break
+                    await asyncio.sleep(0.05)
+                assert "/console" not in watcher.namespaces, "the other process kept the revoked socket"
+                assert "/console" in sio.namespaces
+            finally:
+                await watcher.disconnect()
         finally:
             await sio.disconnect()
     finally:
@@ -210,6 +224,31 @@ def test_users_and_tokens_from_the_command_line_against_a_running_hall(tmp_path:
         token = cli("token", "dispatcher7").stdout.strip()
         status, body = hall.request("GET", "/api/auth/me", token=token)
         assert status == 200 and body["name"] == "dispatcher7"
+
+        # tokens expire by default, can be listed (never shown again) and revoked by id
+        listed = [line.split("\t") for line in cli("token", "--list", "dispatcher7").stdout.splitlines()]
+        cli_tokens = [t for t in listed if t[3] == "cli"]
+        assert len(cli_tokens) == 1 and token not in cli("token", "--list").stdout
+        assert cli_tokens[0][5].startswith("expires 20")  # a date, not "never"
+        short_lived = cli("token", "dispatcher7", "--ttl-days", "1").stdout.strip()
+        ids = {t[0] for t in (line.split("\t") for line in cli("token", "--list", "dispatcher7").stdout.splitlines())}
+        revoked = cli("token", "--revoke", next(iter(ids - {cli_tokens[0][0]} - {t[0] for t in listed})))
+        assert revoked.returncode == 0, revoked.stderr
+        assert hall.request("GET", "/api/auth/me", token=short_lived)[0] == 401
+        assert hall.request("GET", "/api/auth/me", token=token)[0] == 200
+
+        # kiosk tokens: only their hashes are in Redis; --screen issues a new one and the old stops working
+        old_url = hall.screen_url("lcd-1-1")
+        old = old_url.rsplit("token=", 1)[1]
+        dump = subprocess.run(["redis-cli", "-u", read_state(tmp_path)["url"], "--no-auth-warning", "--scan"],
+                              capture_output=True, text=True, timeout=30).stdout
+        values = subprocess.run(["redis-cli", "-u", read_state(tmp_path)["url"], "--no-auth-warning", "GET",
+                                 "hall:screen-token:lcd-1-1"], capture_output=True, text=True, timeout=30).stdout
+        assert old not in dump and old not in values
+        new = cli("token", "lcd-1-1", "--screen").stdout.strip()
+        assert new and new != old
+        assert hall.request("GET", "/api/auth/me", token=old)[0] == 401
+        assert hall.request("GET", "/api/auth/me", token=new)[0] == 200
 
         removed = cli("users", "remove", "dispatcher7")
         assert removed.returncode == 0
