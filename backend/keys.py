@@ -42,6 +42,7 @@ WALL_LAYOUT = f"{PREFIX}:wall:layout"  # string: JSON {version, windows, scene, 
 WALL_PRESETS = f"{PREFIX}:wall:presets"  # hash: name -> JSON preset
 WALL_SCENES = f"{PREFIX}:wall:scenes"  # hash: name -> JSON scene
 WALL_CHANGES = f"{PREFIX}:wall:changes"  # stream: audit of every wall write
+RUNTIME_SOURCES = f"{PREFIX}:wall:runtime-sources"  # hash: id -> JSON {id, name, kind, group, owner, state}
 WALL_CHANGED = f"{PREFIX}:wall:changed"  # pub/sub channel: a new layout version (media engines reload it)
 SOCKETIO_CHANNEL = f"{PREFIX}:socketio"  # pub/sub channel of the Socket.IO Redis manager
 

@@ -78,6 +78,7 @@ class SourceOut(BaseModel):
     name: str
     kind: str
     group: str
+    state: str | None = Field(None, description="runtime sources (calls, rooms, shared screens): live or ended")
 
 
 class PanelOut(BaseModel):
@@ -142,6 +143,14 @@ class PatchWindowIn(_In):
 
 class VersionQuery(_Query):
     version: Version
+
+
+class ShowIn(_In):
+    source: Annotated[str, Field(min_length=1, max_length=128)]
+    window: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = Field(
+        None, description="a video window whose source to replace")
+    screen: Annotated[str, Field(max_length=64)] | None = Field(None, description="a screen to fill")
+    version: Version | None = Field(None, description="the layout version seen; without it, the current one")
 
 
 class SplitIn(_In):

@@ -95,14 +95,62 @@ class WallControl:
         self._fallbacks: dict[str, LayoutState] = {}  # stored layout version -> what is shown instead
 
     # -- reading stored documents: one parser for reads and writes ---------------------------
-    def parse_layout(self, version: int, body: str) -> LayoutState:
+    def parse_layout(self, version: int, body: str, sources: set[str]) -> LayoutState:
         """A stored layout document (without its version) as the hall reads it; raises ValidationError or
-        LayoutError when it is not one this wall can show."""
+        LayoutError when it is not one this wall can show (`sources`: what may be shown, see known_sources)."""
         doc = LayoutDoc.model_validate_json(body)
         state = LayoutState.model_construct(version=version, **dict(doc))
-        validate_layout(self.wall, Layout(windows=state.windows, scene=state.scene), self.source_ids,
-                        self.panel_ids)
+        validate_layout(self.wall, Layout(windows=state.windows, scene=state.scene), sources, self.panel_ids)
         return state
+
+    # -- sources that come and go at run time (calls, rooms, shared screens, pulled feeds) -------
+    async def known_sources(self) -> set[str]:
+        """What a window may show: the configured sources and the runtime ones registered in Redis (ended ones
+        too, while a window shows their "ended" slate), in every process alike."""
+        return self.source_ids | set(await self.redis.hkeys(keys.RUNTIME_SOURCES))
+
+    async def runtime_sources(self) -> list[dict]:
+        raw = await self.redis.hgetall(keys.RUNTIME_SOURCES)
+        out = []
+        for value in raw.values():
+            try:
+                out.append(json.loads(value))
+            except ValueError:
+                continue
+        return sorted(out, key=lambda s: (s.get("group", ""), s.get("name", "")))
+
+    async def runtime_names(self) -> dict[str, str]:
+        return {s["id"]: s.get("name", s["id"]) for s in await self.runtime_sources()}
+
+    async def register_source(self, source_id: str, name: str, kind: str, group: str, owner: str,
+                              **extra: object) -> None:
+        """A runtime source the wall may show from now on (e.g. `call:<id>`); consoles are told."""
+        doc = {"id": source_id, "name": name, "kind": kind, "group": group, "owner": owner, "state": "live",
+               "since": _now(), **extra}
+        await self.redis.hset(keys.RUNTIME_SOURCES, source_id, json.dumps(doc))
+        await self._emit("sources", {"sources": self.sources() + await self.runtime_sources()})
+
+    async def end_source(self, source_id: str) -> None:
+        """The runtime source has ended: windows showing it keep an "ended" slate until removed; once no window
+        shows it, it is forgotten."""
+        raw = await self.redis.hget(keys.RUNTIME_SOURCES, source_id)
+        if raw is None:
+            return
+        shown = any(w.source == source_id for w in (await self.layout()).windows)
+        if shown:
+            doc = {**json.loads(raw), "state": "ended", "ended": _now()}
+            await self.redis.hset(keys.RUNTIME_SOURCES, source_id, json.dumps(doc))
+        else:
+            await self.redis.hdel(keys.RUNTIME_SOURCES, source_id)
+        await self._emit("sources", {"sources": self.sources() + await self.runtime_sources()})
+
+    async def forget_ended_sources(self, layout: LayoutState) -> None:
+        """Drop ended runtime sources no window shows any more (after a write)."""
+        shown = {w.source for w in layout.windows}
+        ended = [s["id"] for s in await self.runtime_sources() if s.get("state") == "ended" and s["id"] not in shown]
+        if ended:
+            await self.redis.hdel(keys.RUNTIME_SOURCES, *ended)
+            await self._emit("sources", {"sources": self.sources() + await self.runtime_sources()})
 
     async def layout(self) -> LayoutState:
         """The current layout; never raises on what is stored (see the module's docstring)."""
@@ -111,13 +159,15 @@ class WallControl:
             return LayoutState(version=0)
         raw_version = data.get("version", "0")
         version = int(raw_version) if raw_version.isdigit() else 0
+        sources = await self.known_sources()
         try:
-            state = self.parse_layout(version, data.get("data", ""))
+            state = self.parse_layout(version, data.get("data", ""), sources)
         except (ValidationError, LayoutError) as exc:
-            return await self._fallback(version, data.get("data", ""), exc)
+            return await self._fallback(version, data.get("data", ""), sources, exc)
         return state
 
-    async def _fallback(self, version: int, body: str, exc: ValidationError | LayoutError) -> LayoutState:
+    async def _fallback(self, version: int, body: str, sources: set[str],
+                        exc: ValidationError | LayoutError) -> LayoutState:
         """The last valid layout of the audit stream (or an empty one) under the stored version, so the
         next write still compares and sets against what is stored."""
         cached = self._fallbacks.get(f"{version}:{hash(body)}")
@@ -127,7 +177,7 @@ class WallControl:
         entries = await self.redis.xrevrange(keys.WALL_CHANGES, count=AUDIT_SCAN)
         for entry_id, fields in entries:
             try:
-                found = self.parse_layout(version, fields.get("layout", ""))
+                found = self.parse_layout(version, fields.get("layout", ""), sources)
             except (ValidationError, LayoutError):
                 continue
             fallback = f"version {fields.get('version', '?')} of the audit stream ({entry_id})"
@@ -164,7 +214,7 @@ class WallControl:
     async def snapshot(self) -> dict:
         layout = await self.layout()
         return {"wall": self.geometry(), "layout": layout.model_dump(mode="json"),
-                "sources": self.sources(), "panels": self.panels()}
+                "sources": self.sources() + await self.runtime_sources(), "panels": self.panels()}
 
     def geometry(self) -> dict:
         w = self.wall
@@ -201,7 +251,7 @@ class WallControl:
         body = state.model_dump_json(exclude={"version"})
         # The whole document, read back by the reader's own parser: what cannot be read is never stored.
         try:
-            self.parse_layout(version + 1, body)
+            self.parse_layout(version + 1, body, await self.known_sources())
         except ValidationError as exc:
             raise Invalid("invalid layout", errors=field_errors(exc)) from None
         ok, current = await self._cas(keys=[keys.WALL_LAYOUT, keys.WALL_CHANGES],
@@ -213,6 +263,7 @@ class WallControl:
             self._fallbacks.clear()  # a person has written the wall since: what was lost is theirs to judge
         log.info("wall changed", extra={"version": state.version, "by": who, "action": action})
         await self._emit("layout", state.model_dump(mode="json"))
+        await self.forget_ended_sources(state)
         return state
 
     async def _current(self, version: int) -> LayoutState:
@@ -268,10 +319,62 @@ class WallControl:
             raise NotFound(f"no window {wid!r} on the wall") from None
         return await self.write(version, layout, who, f"remove {wid}")
 
+    async def show(self, source: str, who: str, *, window: str | None = None, screen: str | None = None,
+                   version: int | None = None) -> tuple[LayoutState, Window]:
+        """Put a source on the wall in one action (a camera from the map, a call, a room): into a chosen video
+        window (its source replaced), onto a chosen screen (full screen), or the next free place: the first
+        screen nothing shows, else a picture-in-picture on the main screen's first free corner. Without a
+        `version`, it is done on the current layout (retried if someone writes at the same moment)."""
+        if source not in await self.known_sources():
+            raise Invalid("unknown source", errors=[{"path": "source", "message": f"unknown source {source!r}"}])
+        if screen is not None and not self.wall.has_screen(screen):
+            raise Invalid("unknown screen", errors=[{"path": "screen", "message": f"unknown screen {screen!r}"}])
+        for _ in range(5):
+            cur = await self.layout() if version is None else await self._current(version)
+            layout = Layout(windows=cur.windows)
+            title = self.source_names.get(source) or (await self.runtime_names()).get(source)
+            if window is not None:
+                try:
+                    target = layout.window(window)
+                except KeyError:
+                    raise NotFound(f"no window {window!r} on the wall") from None
+                if target.kind != "video":
+                    raise Invalid("not a video window", errors=[{"path": "window", "message": f"window {window!r} "
+                                                                 f"is a {target.kind} window"}])
+                placed = target.model_copy(update={"source": source, "title": title})
+            else:
+                rect = self.wall.screen(screen).canvas if screen is not None else self._free_place(cur)
+                placed = Window(id=_new_id("video", {w.id for w in cur.windows}), kind="video", rect=rect,
+                                z=layout.top_z() + 1, source=source, title=title)
+            try:
+                state = await self.write(cur.version, layout.with_window(placed), who, f"show {source}")
+            except Conflict:
+                if version is not None:
+                    raise
+                continue
+            return state, placed
+        raise Conflict("the wall is changing too fast; try again")
+
+    def _free_place(self, cur: LayoutState) -> Rect:
+        """The first screen nothing shows (wall order), else a quarter-size picture-in-picture on the main screen
+        (the largest) in its first corner no window starts in."""
+        plan = render_plan(self.wall, Layout(windows=cur.windows))
+        for s in self.wall.screens:
+            if not plan.for_screen(s.id).parts:
+                return s.canvas
+        main = max(self.wall.screens, key=lambda s: s.canvas.area).canvas
+        w, h = main.w // 3, main.h // 3
+        corners = [(main.right - w, main.y), (main.right - w, main.bottom - h), (main.x, main.bottom - h),
+                   (main.x, main.y)]
+        taken = {(win.rect.x, win.rect.y) for win in cur.windows}
+        x, y = next((c for c in corners if c not in taken), corners[0])
+        return Rect(x, y, w, h)
+
     async def split(self, body: SplitIn, who: str) -> LayoutState:
         cur = await self._current(body.version)
+        known = await self.known_sources()
         for i, s in enumerate(body.sources):
-            if s not in self.source_ids:
+            if s not in known:
                 raise Invalid("unknown source", errors=[{"path": f"sources[{i}]", "message": f"unknown source {s!r}"}])
         if not body.screens and body.rect is None:  # an empty list is no region either (not a 500)
             raise Invalid("no region", errors=[{"path": "screens", "message": "give screens or rect"}])
@@ -333,7 +436,7 @@ class WallControl:
                 windows = [w for w in windows if region.intersect(w.rect) is not None
                            and _centre_in(w.rect, region)]
         try:
-            validate_layout(self.wall, Layout(windows=windows), self.source_ids, self.panel_ids)
+            validate_layout(self.wall, Layout(windows=windows), await self.known_sources(), self.panel_ids)
         except LayoutError as exc:
             raise Invalid("invalid preset", errors=[{"path": e.path,
                                                      "message": e.message} for e in exc.errors]) from None

@@ -72,3 +72,11 @@ async def test_every_answer_has_a_content_security_policy_and_no_server_version(
     assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe-eval" not in csp
     assert resp.headers.get("Server") == "CommandHall"
     assert "aiohttp" not in resp.headers.get("Server", "").lower()
+
+
+async def test_the_pages_learn_the_vocabularies_and_the_district_time_from_the_hall(api_client):
+    worker = await login(api_client, "worker1")
+    body = await (await api_client.get("/api/hall", headers=worker)).json()
+    assert body["timezone"] == "Asia/Shanghai" and "worker" in body["roles"]
+    assert body["window_fits"] == ["contain", "cover", "fill"] and "rtsp" in body["source_kinds"]
+    assert (await api_client.get("/api/hall")).status == 401

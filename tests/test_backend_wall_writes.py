@@ -222,3 +222,60 @@ def test_no_sequence_of_wall_writes_breaks_the_wall_or_the_next_start(redis_serv
             assert (await (await again.get("/healthz")).json())["problems"] == []
 
     asyncio.run(scenario())
+
+
+# -- one action: a source onto the wall ------------------------------------------------------------------
+async def test_show_fills_the_first_empty_screen_then_a_picture_in_picture(api_client, demo_config):
+    admin = await login(api_client, "admin")
+    wall = await _wall(api_client, admin)
+    screens = wall["wall"]["screens"]
+    # everything but the last LCD is covered: the source goes full screen onto that one
+    windows = [{"id": f"w{i}", "kind": "clock", "rect": s["canvas"]} for i, s in enumerate(screens[:-1])]
+    resp = await api_client.put("/api/wall/layout", headers=admin, json={"version": 0, "windows": windows})
+    assert resp.status == 200
+    shown = await api_client.post("/api/wall/show", headers=admin, json={"source": SOURCES[3]})
+    assert shown.status == 200, await shown.text()
+    body = await shown.json()
+    assert body["window"]["rect"] == screens[-1]["canvas"] and body["window"]["source"] == SOURCES[3]
+    assert body["window"]["title"] == CFG.sources[3].name
+    # now every screen shows something: a third of the main screen, top right, above everything
+    pip = (await (await api_client.post("/api/wall/show", headers=admin, json={"source": SOURCES[4]})).json())
+    main = max(screens, key=lambda s: s["canvas"]["w"] * s["canvas"]["h"])["canvas"]
+    assert pip["window"]["rect"]["w"] == main["w"] // 3
+    assert pip["window"]["rect"]["x"] + pip["window"]["rect"]["w"] == main["x"] + main["w"]
+    assert pip["window"]["z"] > max(w["z"] for w in pip["layout"]["windows"] if w["id"] != pip["window"]["id"])
+
+
+async def test_show_into_a_window_replaces_its_source_and_refuses_nonsense(api_client):
+    admin = await login(api_client, "admin")
+    added = await _add(api_client, admin, 0)
+    wid = added["window"]["id"]
+    resp = await api_client.post("/api/wall/show", headers=admin, json={"source": SOURCES[5], "window": wid})
+    assert resp.status == 200
+    assert [(w["id"], w["source"]) for w in (await resp.json())["layout"]["windows"]] == [(wid, SOURCES[5])]
+    for body, path in (({"source": "no-such-camera"}, "source"), ({"source": SOURCES[0], "screen": "nope"}, "screen"),
+                       ({"source": SOURCES[0], "window": wid, "screen": "lcd-1-1"}, "screen")):
+        bad = await api_client.post("/api/wall/show", headers=admin, json=body)
+        assert bad.status == 422 and [e["path"] for e in (await bad.json())["errors"]] == [path]
+    expert = await login(api_client, "expert1")
+    assert (await api_client.post("/api/wall/show", headers=expert, json={"source": SOURCES[0]})).status == 403
+
+
+async def test_a_runtime_source_can_be_shown_and_its_end_is_kept_until_removed(api_client):
+    admin = await login(api_client, "admin")
+    wc = api_client.app[appkeys.WALL_CONTROL]
+    await wc.register_source("call:test1", "Call with Chen", "call", "Calls", "commander1")
+    resp = await api_client.post("/api/wall/show", headers=admin, json={"source": "call:test1"})
+    assert resp.status == 200
+    body = await resp.json()
+    wall = await _wall(api_client, admin)
+    assert {"id": "call:test1", "name": "Call with Chen", "kind": "call", "group": "Calls", "state": "live"} in [
+        {k: s[k] for k in ("id", "name", "kind", "group", "state") if k in s} for s in wall["sources"]]
+    await wc.end_source("call:test1")
+    wall = await _wall(api_client, admin)
+    assert next(s for s in wall["sources"] if s["id"] == "call:test1")["state"] == "ended"
+    assert wall["layout"]["windows"][0]["source"] == "call:test1"  # still valid: it shows the ended slate
+    resp = await api_client.delete(f"/api/wall/windows/{body['window']['id']}", headers=admin,
+                                   params={"version": wall["layout"]["version"]})
+    assert resp.status == 200
+    assert "call:test1" not in [s["id"] for s in (await _wall(api_client, admin))["sources"]]
