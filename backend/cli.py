@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 import sys
 from pathlib import Path
 
@@ -34,10 +35,32 @@ def _load(path: str) -> HallConfig:
         raise SystemExit(1) from None
 
 
-def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool) -> int:
+def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool, tls_cert: str | None = None,
+             tls_key: str | None = None, lan: bool = False) -> int:
     setup_logging(os.environ.get("HALL_LOG_LEVEL", "INFO"))
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     data_dir = str(Path(data_dir).resolve())
+    tls_cert, tls_key = tls_cert or cfg.server.tls_cert, tls_key or cfg.server.tls_key
+    public = cfg.server.public_url
+    if lan:  # phones on this network: all interfaces, HTTPS with a certificate made for this machine
+        from .tls import lan_addresses, self_signed
+
+        addresses = lan_addresses()
+        host = "0.0.0.0"
+        if not tls_cert:
+            tls_cert, tls_key = self_signed(Path(data_dir) / "tls", addresses)
+        if addresses and not public:
+            public = f"https://{addresses[0]}:{port}"
+    ssl_ctx = None
+    if tls_cert and tls_key:
+        from .tls import TlsError, server_context
+
+        try:
+            ssl_ctx = server_context(tls_cert, tls_key)
+        except TlsError as exc:
+            print(f"cannot serve HTTPS: {exc}", file=sys.stderr)
+            return 1
+    cfg = cfg.model_copy(update={"server": cfg.server.model_copy(update={"public_url": public})})
     url = os.environ.get("REDIS_URL") or cfg.redis.url
     embedded: EmbeddedRedis | None = None
     if not url:
@@ -48,7 +71,7 @@ def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool
             print(f"cannot start the embedded Redis: {exc}", file=sys.stderr)
             return 1
     try:
-        asyncio.run(_serve(cfg, url, host, port, data_dir, demo, embedded is not None))
+        asyncio.run(_serve(cfg, url, host, port, data_dir, demo, embedded is not None, ssl_ctx))
     except KeyboardInterrupt:
         pass
     except SystemExit as exc:
@@ -59,7 +82,8 @@ def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool
     return 0
 
 
-async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str, demo: bool, embedded: bool) -> None:
+async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str, demo: bool, embedded: bool,
+                 ssl_ctx: ssl.SSLContext | None = None) -> None:
     from aiohttp import web
 
     from . import appkeys
@@ -69,7 +93,7 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
     app[appkeys.DATA_DIR] = data_dir  # event photos live under it
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, shutdown_timeout=3)
+    site = web.TCPSite(runner, host, port, shutdown_timeout=3, ssl_context=ssl_ctx)
     try:
         await site.start()
     except OSError as exc:
@@ -78,7 +102,11 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
               file=sys.stderr)
         raise SystemExit(1) from None
     bound = runner.addresses[0][1] if runner.addresses else port
-    base = cfg.server.public_url or f"http://{host}:{bound}"
+    scheme = "https" if ssl_ctx is not None else "http"
+    public = cfg.server.public_url
+    if public and public.endswith(f":{port}") and port == 0:  # --lan with --port 0: the port bound
+        public = public.rsplit(":", 1)[0] + f":{bound}"
+    base = public or f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{bound}"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -341,6 +369,8 @@ def _add_run_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="address to listen on (default: from the config, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default: from the config, 8080; 0 picks a free one)")
     p.add_argument("--data-dir", help="data directory (embedded Redis, files); default: from the config")
+    p.add_argument("--tls-cert", help="PEM certificate: serve HTTPS (phones need it for camera and location)")
+    p.add_argument("--tls-key", help="PEM private key of --tls-cert")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -349,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the whole hall on the demo district")
     _add_run_opts(p)
+    p.add_argument("--lan", action="store_true", help="for phones on this network: listen on all interfaces over "
+                   "HTTPS with a self-signed certificate for this machine (kept under the data directory) and "
+                   "print the https address")
     p.add_argument("--config", default=str(DEFAULT_CONFIG), help="configuration (default: the demo district)")
 
     p = sub.add_parser("serve", help="run the hall with a configuration file")
@@ -415,9 +448,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.cmd in ("demo", "serve"):
         cfg = _load(args.config)
+        if (args.tls_cert is None) != (args.tls_key is None):
+            print("--tls-cert and --tls-key go together", file=sys.stderr)
+            return 2
         return run_hall(cfg, host=args.host or cfg.server.host,
                         port=args.port if args.port is not None else cfg.server.port,
-                        data_dir=args.data_dir or cfg.server.data_dir, demo=args.cmd == "demo")
+                        data_dir=args.data_dir or cfg.server.data_dir, demo=args.cmd == "demo",
+                        tls_cert=args.tls_cert, tls_key=args.tls_key, lan=getattr(args, "lan", False))
     if args.cmd == "check-config":
         return cmd_check_config(args)
     if args.cmd == "users":

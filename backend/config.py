@@ -43,7 +43,16 @@ class ServerConfig(_Model):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
     data_dir: str = "./data"
-    public_url: str | None = Field(None, description="URL printed for pages; default http://host:port")
+    public_url: str | None = Field(None, description="URL printed for pages; default http(s)://host:port")
+    tls_cert: str | None = Field(None, description="PEM certificate: serve HTTPS (phones need it for the camera, "
+                                 "microphone and location); with tls_key")
+    tls_key: str | None = Field(None, description="PEM private key of tls_cert")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerConfig:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        return self
 
 
 class RedisConfig(_Model):

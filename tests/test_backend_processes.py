@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 import socketio
 
+from backend.config import DEFAULT_CONFIG
 from backend.redis_server import EmbeddedRedis, read_state
 from tests.conftest import HALL, HallProcess
 
@@ -260,3 +262,31 @@ def test_users_and_tokens_from_the_command_line_against_a_running_hall(tmp_path:
     nothing = subprocess.run([HALL, "users", "list", "--data-dir", str(tmp_path)], capture_output=True, text=True,
                              timeout=60, env=env)
     assert nothing.returncode == 2 and "no Redis to talk to" in nothing.stderr
+
+
+def test_demo_on_the_lan_serves_https_with_a_certificate_for_this_machine(tmp_path: Path):
+    import ssl
+    import urllib.request
+
+    from cryptography import x509
+
+    hall = HallProcess(None, tmp_path, cmd="demo", extra=("--lan",))
+    try:
+        m = re.search(r"console:\s+(https://(\S+?):(\d+))/console/", hall.banner)
+        assert m, hall.banner
+        cert = x509.load_pem_x509_certificate((tmp_path / "tls" / "lan-cert.pem").read_bytes())
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert m.group(2) in {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
+        ctx = ssl.create_default_context(cafile=str(tmp_path / "tls" / "lan-cert.pem"))  # trusted once, like a phone
+        with urllib.request.urlopen(f"{m.group(1)}/healthz", context=ctx, timeout=10) as resp:
+            assert resp.status == 200
+    finally:
+        hall.stop()
+
+
+def test_a_missing_tls_certificate_stops_the_start_naming_it(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    out = subprocess.run([HALL, "serve", "--config", str(DEFAULT_CONFIG), "--port", "0", "--data-dir", str(tmp_path),
+                          "--tls-cert", str(tmp_path / "no.pem"), "--tls-key", str(tmp_path / "no.key")],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 1 and "no.pem" in out.stderr and "--tls-cert" in out.stderr
