@@ -22,7 +22,7 @@ import numpy as np
 from layouts.plan import RenderPlan, ScreenPlan, render_plan
 from layouts.wall import Wall
 from layouts.window import Layout
-from media.compositor import BLACK_Y, ScreenCompositor, SourceView
+from media.compositor import BLACK_Y, ScreenCompositor, SourceView, shown_scale
 from media.frames import Frame, LatestFrame
 from media.sources.base import Source, SourceSpec, open_source
 
@@ -151,10 +151,7 @@ class MediaEngine:
                 if frame is None:
                     scale[part.source] = max(scale[part.source], 1.0)
                     continue
-                c0, c1, c2, c3 = part.crop
-                ww = part.screen_rect.w / max(c2 - c0, 1e-9)
-                wh = part.screen_rect.h / max(c3 - c1, 1e-9)
-                scale[part.source] = max(scale[part.source], ww / frame.width, wh / frame.height)
+                scale[part.source] = max(scale[part.source], shown_scale(part, (frame.width, frame.height)))
         for src_id, src in self._sources.items():
             n = len(windows.get(src_id, ())) + extra.get(src_id, 0)
             if src_id in scale:

@@ -15,8 +15,8 @@ from tests.rtsp_camera import RtspCamera, gst_rtsp_available
 pytestmark = pytest.mark.slow
 
 if not gst_rtsp_available():
-    pytest.skip("GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) is not installed; "
-                "see ../shared/TESTING.md", allow_module_level=True)
+    pytest.skip("GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) is not installed "
+                "(scripts/setup.sh test sets up what the tests need)", allow_module_level=True)
 
 
 @pytest.fixture
