@@ -23,6 +23,7 @@ from layouts.plan import RenderPlan, ScreenPlan, render_plan
 from layouts.wall import Wall
 from layouts.window import Layout
 from media.compositor import BLACK_Y, ScreenCompositor, SourceView, shown_scale
+from media.credentials import redact
 from media.frames import Frame, LatestFrame
 from media.sources.base import Source, SourceSpec, open_source
 
@@ -56,7 +57,7 @@ class MediaEngine:
             try:
                 self._sources[cfg.id] = open_source(cfg)
             except (ValueError, ImportError) as exc:  # e.g. a kind whose module is not there: shows NO SIGNAL
-                log.error("source %s (%s) cannot be opened: %s", cfg.id, cfg.url, exc)
+                log.error("source %s (%s) cannot be opened: %s", cfg.id, redact(cfg.url), redact(str(exc)))
         self._compositors = {s.id: ScreenCompositor(s.id, s.resolution, timezone, labels) for s in wall.screens}
         self._outputs = {s.id: LatestFrame() for s in wall.screens}
         self._stats = {s.id: _ScreenStats() for s in wall.screens}

@@ -89,7 +89,7 @@ class RtspSource(Source):
             except (av.FFmpegError, OSError, EOFError, IndexError) as exc:
                 if self._stopping.is_set():
                     return
-                msg = f"{type(exc).__name__}: {exc}"
+                msg = self.redact(f"{type(exc).__name__}: {exc}")  # FFmpeg's texts hold the URL
                 if not self._failed:
                     log.warning("source %s: %s; reconnecting", self.id, msg)
                 self._mark_failed(msg)
@@ -112,7 +112,7 @@ class RtspSource(Source):
     def _session(self, url: str) -> None:
         """One connection: open, then demux (and decode for viewers) until it fails or is told to stop."""
         options = {"rtsp_transport": "tcp", "timeout": str(int(self.read_timeout_s * 1e6))}
-        container = av.open(url, options=options, timeout=(self.open_timeout_s, self.read_timeout_s))
+        container = av.open(self.open_url(url), options=options, timeout=(self.open_timeout_s, self.read_timeout_s))
         try:
             stream = container.streams.video[0]
             decoder = VideoDecoder(stream)
