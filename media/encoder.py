@@ -248,6 +248,7 @@ class ScreenEncoders:
         self.fps = fps
         self._encoders: dict[str, tuple[ScreenEncoder, int]] = {}
         self._lock = threading.Lock()
+        self.started = 0  # encoders made so far (each one a screen composed and encoded for its viewers)
 
     def acquire(self, screen_id: str) -> ScreenEncoder:
         with self._lock:
@@ -257,6 +258,7 @@ class ScreenEncoders:
                 self.outputs.acquire_screen(screen_id)
                 enc = ScreenEncoder(frames, self.settings, self.fps, name=screen_id)
                 enc.start()
+                self.started += 1
             self._encoders[screen_id] = (enc, users + 1)
             return enc
 

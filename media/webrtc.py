@@ -136,7 +136,12 @@ class EncodedScreenTrack(MediaStreamTrack):
 
 # -- peer connections ---------------------------------------------------------------------
 class OfferRejected(ValueError):
-    """The SDP offer cannot be answered (no video, no common codec, not SDP at all)."""
+    """The SDP offer cannot be answered (no video, no common codec, not SDP at all); ``field`` names the
+    part of the SDP at fault when it is known (``m=video``, ``a=rtpmap``, ...)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def offer_problem(exc: Exception, codecs: str) -> str:
