@@ -203,17 +203,16 @@ class ScreenCompositor:
                         self._label_keys[i] = lkey
         self._seq += 1
         if changed or self._out is None:
-            buf = canvas._buf.copy()  # type: ignore[attr-defined]
-            out = Frame._from_i420(buf, self.width, self.height)
+            assert canvas.i420 is not None  # Frame.blank makes one buffer
+            out = Frame._from_i420(canvas.i420.copy(), self.width, self.height)
             self.frames_composed += 1
         else:
             last = self._out
-            out = Frame(last.y, last.u, last.v)
-            out._buf = last._buf  # type: ignore[attr-defined]
+            out = Frame(last.y, last.u, last.v, i420=last.i420)
             self.frames_reused += 1
         out.seq = self._seq
         out.time = time.monotonic()
-        out.changed = changed  # type: ignore[attr-defined]
+        out.changed = changed
         self._out = out
         return out
 

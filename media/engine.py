@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import cv2
 import numpy as np
@@ -263,7 +264,7 @@ class MediaEngine:
                 self._submit(screen_id, plan.screens[screen_id], self._views(plan, [screen_id]), titles)
 
     # -- health and snapshots ----------------------------------------------------------------------
-    def health(self) -> dict:
+    def health(self) -> dict[str, Any]:
         """{"sources": {id: SourceHealth dict}, "screens": {id: {...}}, "fps": wall fps}."""
         now = time.monotonic()
         screens = {}

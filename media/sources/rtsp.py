@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import av
 
@@ -152,7 +154,7 @@ class RtspSource(Source):
             container.close()
 
 
-def _timed(packets):
+def _timed(packets: Iterable[av.Packet[Any]]) -> Iterator[tuple[av.Packet[Any], float]]:
     """(packet, seconds spent waiting for it) pairs: the wait is measured from when the next one was asked for."""
     it = iter(packets)
     while True:
