@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from layouts import Layout, Rect, ScreenSpec, SpliceBlock, WallSpec, Window, build_wall, render_plan
-from media.compositor import NEUTRAL_C, ScreenCompositor, SourceView
+from media.compositor import NEUTRAL_C, ScreenCompositor, SourceView, shown_scale
 from media.frames import Frame
 
 
@@ -320,3 +320,10 @@ def test_window_spanning_two_screens_is_fitted_as_a_whole_then_cut_at_the_bezel(
         assert abs((rx - lx) - 2 * radius) <= 3
         edge = np.nonzero(got["b-1-1"][:, 299] >= 126)[0]  # the left screen's last column, 15.5 px off centre
         assert abs(len(edge) - 2 * (radius**2 - 15.5**2) ** 0.5) <= 3
+
+
+def test_the_shown_scale_of_a_source_follows_the_fit():
+    """What the engine's decode hints (sub stream, loop filter) are told: the picture's size, not the window's."""
+    for fit, want in (("contain", 300 / 576), ("cover", 630 / 704), ("fill", 630 / 704)):
+        plan = render_plan(one_wide_screen(), Layout(windows=[fit_window(fit, Rect(0, 0, 210, 100))])).for_screen("s")
+        assert shown_scale(plan.parts[0], (704, 576)) == pytest.approx(want), fit
