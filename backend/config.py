@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from layouts import LayoutError, WallSpec, build_wall
 from layouts.wall import Wall
+from media.credentials import url_password
 
 from .events.config import EventsConfig
 from .events.figures import FIGURES
@@ -23,6 +24,7 @@ from .roles import Role
 
 SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip")
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 
 
 class ConfigError(Exception):
@@ -110,6 +112,10 @@ class SourceConfig(_Model):
     name: str
     url: str = Field(..., description="rtsp://, file://, pattern:// or whip:// (published at /whip/{id})")
     sub_url: str | None = Field(None, description="sub-stream, used when the source is shown small")
+    username: str | None = Field(None, min_length=1, description="camera user, joined into the rtsp:// URLs "
+                                 "only where the camera is opened")
+    password_env: str | None = Field(None, pattern=ENV_PATTERN,
+                                     description="environment variable holding the camera's password")
     group: str = "Cameras"
     lat: float | None = None
     lon: float | None = None
@@ -123,6 +129,26 @@ class SourceConfig(_Model):
         if scheme not in SOURCE_SCHEMES:
             raise ValueError(f"scheme {scheme or '(none)'!r} is not one of {', '.join(SOURCE_SCHEMES)}")
         return v
+
+    @model_validator(mode="after")
+    def _credentials(self) -> SourceConfig:
+        problems = []
+        if (self.username or self.password_env) and self.kind != "rtsp":
+            key = "username" if self.username else "password_env"
+            problems.append(f"{key}: only rtsp:// and rtsps:// cameras take a user and password")
+        elif self.password_env and not self.username:
+            problems.append("username: give the camera's user name too (password_env holds only the password)")
+        elif self.username:
+            problems += [f"{key}: the user is given by username, so leave it out of the URL"
+                         for key, url in (("url", self.url), ("sub_url", self.sub_url))
+                         if url and urlparse(url).username is not None]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def passwords_in_urls(self) -> list[str]:
+        """The keys (url, sub_url) whose URL has a password written in it."""
+        return [key for key, url in (("url", self.url), ("sub_url", self.sub_url)) if url_password(url)]
 
     @property
     def kind(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 import redis.asyncio as aioredis
 import socketio
@@ -40,7 +41,20 @@ class WallMedia:
         self._tasks: list[asyncio.Task] = []
         self._apply_lock = asyncio.Lock()
 
+    def warn_about_camera_passwords(self) -> None:
+        """A password written in a source's URL works, but belongs in the environment: say which key."""
+        for i, s in enumerate(self.cfg.sources):
+            for key in s.passwords_in_urls():
+                log.warning(f"sources[{i}].{key} has the camera's password written in it; give the user as "
+                            "username and the password in the environment variable named by password_env",
+                            extra={"key": f"sources[{i}].{key}", "source": s.id})
+            if s.password_env and s.password_env not in os.environ:
+                log.warning(f"sources[{i}].password_env: the environment variable {s.password_env} is not set; "
+                            "the camera is opened without a password",
+                            extra={"key": f"sources[{i}].password_env", "source": s.id})
+
     async def start(self) -> MediaEngine:
+        self.warn_about_camera_passwords()
         d = self.cfg.display
         engine = MediaEngine(self.wc.wall, self.cfg.sources, fps=d.fps, timezone=d.timezone, labels=d.labels)
         await asyncio.to_thread(engine.start)

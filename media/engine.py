@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import cv2
 import numpy as np
@@ -22,7 +23,8 @@ import numpy as np
 from layouts.plan import RenderPlan, ScreenPlan, render_plan
 from layouts.wall import Wall
 from layouts.window import Layout
-from media.compositor import BLACK_Y, ScreenCompositor, SourceView
+from media.compositor import BLACK_Y, ScreenCompositor, SourceView, shown_scale
+from media.credentials import redact
 from media.frames import Frame, LatestFrame
 from media.sources.base import Source, SourceSpec, open_source
 
@@ -56,7 +58,7 @@ class MediaEngine:
             try:
                 self._sources[cfg.id] = open_source(cfg)
             except (ValueError, ImportError) as exc:  # e.g. a kind whose module is not there: shows NO SIGNAL
-                log.error("source %s (%s) cannot be opened: %s", cfg.id, cfg.url, exc)
+                log.error("source %s (%s) cannot be opened: %s", cfg.id, redact(cfg.url), redact(str(exc)))
         self._compositors = {s.id: ScreenCompositor(s.id, s.resolution, timezone, labels) for s in wall.screens}
         self._outputs = {s.id: LatestFrame() for s in wall.screens}
         self._stats = {s.id: _ScreenStats() for s in wall.screens}
@@ -151,10 +153,7 @@ class MediaEngine:
                 if frame is None:
                     scale[part.source] = max(scale[part.source], 1.0)
                     continue
-                c0, c1, c2, c3 = part.crop
-                ww = part.screen_rect.w / max(c2 - c0, 1e-9)
-                wh = part.screen_rect.h / max(c3 - c1, 1e-9)
-                scale[part.source] = max(scale[part.source], ww / frame.width, wh / frame.height)
+                scale[part.source] = max(scale[part.source], shown_scale(part, (frame.width, frame.height)))
         for src_id, src in self._sources.items():
             n = len(windows.get(src_id, ())) + extra.get(src_id, 0)
             if src_id in scale:
@@ -265,7 +264,7 @@ class MediaEngine:
                 self._submit(screen_id, plan.screens[screen_id], self._views(plan, [screen_id]), titles)
 
     # -- health and snapshots ----------------------------------------------------------------------
-    def health(self) -> dict:
+    def health(self) -> dict[str, Any]:
         """{"sources": {id: SourceHealth dict}, "screens": {id: {...}}, "fps": wall fps}."""
         now = time.monotonic()
         screens = {}

@@ -8,14 +8,17 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import aioice.ice
-import av
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from .encoder import KeyframeSink, ScreenEncoder
+
+if TYPE_CHECKING:
+    from .encoder import EncodedPacket
 
 log = logging.getLogger("hall.media.webrtc")
 
@@ -25,7 +28,7 @@ _loopback_offered = False
 
 
 def offer_loopback_candidates() -> None:
-    """Make aioice offer 127.0.0.1 as a host candidate too (TESTING.md).
+    """Make aioice offer 127.0.0.1 as a host candidate too.
 
     aioice skips 127.0.0.1 and has no option for it, so a host with only a loopback
     interface gathers no candidate at all; Chromium (with
@@ -88,8 +91,9 @@ class EncodedScreenTrack(MediaStreamTrack):
         super().__init__()
         self.encoder = encoder
         self.max_queue = max_queue
-        self._loop = asyncio.get_running_loop()
-        self._queue: deque[av.Packet] = deque()
+        # not `_loop`: that is the event emitter's own (pyee), which aiortc's tracks are
+        self._track_loop = asyncio.get_running_loop()
+        self._queue: deque[EncodedPacket] = deque()
         self._ready = asyncio.Event()
         self._waiting_keyframe = True
         self.packets_sent = 0
@@ -97,13 +101,13 @@ class EncodedScreenTrack(MediaStreamTrack):
         self._unsubscribe = encoder.subscribe(self._on_packet)
         encoder.request_keyframe("join")
 
-    def _on_packet(self, packet: av.Packet) -> None:  # encoder thread
+    def _on_packet(self, packet: EncodedPacket) -> None:  # encoder thread
         try:
-            self._loop.call_soon_threadsafe(self._push, packet)
+            self._track_loop.call_soon_threadsafe(self._push, packet)
         except RuntimeError:  # loop closed
             self._unsubscribe()
 
-    def _push(self, packet: av.Packet) -> None:
+    def _push(self, packet: EncodedPacket) -> None:
         if self._waiting_keyframe:
             if not packet.is_keyframe:
                 self.packets_dropped += 1
@@ -119,7 +123,7 @@ class EncodedScreenTrack(MediaStreamTrack):
         self._queue.append(packet)
         self._ready.set()
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
+    async def recv(self) -> EncodedPacket:
         while not self._queue:
             if self.readyState != "live":
                 raise MediaStreamError
@@ -136,7 +140,12 @@ class EncodedScreenTrack(MediaStreamTrack):
 
 # -- peer connections ---------------------------------------------------------------------
 class OfferRejected(ValueError):
-    """The SDP offer cannot be answered (no video, no common codec, not SDP at all)."""
+    """The SDP offer cannot be answered (no video, no common codec, not SDP at all); ``field`` names the
+    part of the SDP at fault when it is known (``m=video``, ``a=rtpmap``, ...)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def offer_problem(exc: Exception, codecs: str) -> str:
@@ -184,7 +193,7 @@ class PeerSession:
         self.owner = owner      # who started it (may end it)
         self.pc = new_peer_connection()
         self.created = time.time()
-        self.on_end: list[Callable[[], Awaitable[None] | None]] = []
+        self.on_end: list[Callable[[], object]] = []  # run in order at the end; coroutines are awaited
         self._ended = False
 
         @self.pc.on("connectionstatechange")

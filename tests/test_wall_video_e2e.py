@@ -53,7 +53,7 @@ def _missing() -> str | None:
 
 
 if (_why := _missing()) is not None:
-    pytest.skip(f"{_why}; see ../shared/TESTING.md", allow_module_level=True)
+    pytest.skip(f"{_why} (scripts/setup.sh test sets up what the tests need)", allow_module_level=True)
 
 
 # -- the camera: GStreamer's RTSP server, mount /a solid red, mount /b solid blue -------------------
@@ -145,11 +145,14 @@ def screen_origin(hall: HallProcess, screen_id: str) -> tuple[int, int]:
 
 
 def video_window(hall: HallProcess, wid: str, screen_id: str, rect: tuple[int, int, int, int], source: str) -> dict:
-    """A video window at `rect` in the screen's own pixels (placed on the canvas through the screen's origin)."""
+    """A video window at `rect` in the screen's own pixels (placed on the canvas through the screen's origin).
+
+    Its fit is "fill": the checks read colours and timecodes over whole windows, and the 16:9 sources
+    also go into 8:9 halves of the screen."""
     ox, oy = screen_origin(hall, screen_id)
     x, y, w, h = rect
     return {"id": wid, "kind": "video", "rect": {"x": ox + x, "y": oy + y, "w": w, "h": h}, "source": source,
-            "label": False}
+            "label": False, "fit": "fill"}
 
 
 # Screen s1 (640x360): camera A the left half, camera B the top-right quarter, the pattern bottom-right.

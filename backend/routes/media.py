@@ -80,6 +80,12 @@ def _answer(answer_sdp: str, location: str) -> web.Response:
                         headers={"Location": location, "Cache-Control": "no-store"})
 
 
+def _refused(exc: OfferRejected) -> BadRequest:
+    """400 naming the problem, and the part of the SDP at fault when it is known."""
+    errors = [{"path": exc.field, "message": str(exc)}] if exc.field else None
+    return BadRequest(str(exc), errors=errors)
+
+
 # -- WHEP: watch a screen ---------------------------------------------------------------------
 def _check_screen(request: web.Request, ident: Identity, screen_id: str) -> None:
     try:
@@ -99,7 +105,7 @@ async def whep_watch_screen(request: web.Request, ident: Identity, body: str) ->
     try:
         session, answer_sdp = await request.app[appkeys.WHEP].start(screen_id, body, ident.name)
     except OfferRejected as exc:
-        raise BadRequest(str(exc)) from None
+        raise _refused(exc) from None
     return _answer(answer_sdp, f"/whep/screens/{screen_id}/sessions/{session.id}")
 
 
@@ -151,7 +157,7 @@ async def whip_publish(request: web.Request, ident: Identity | None, body: str) 
         session, answer_sdp = await request.app[appkeys.WHIP].start(source, body,
                                                                     ident.name if ident else f"token:{source_id}")
     except OfferRejected as exc:
-        raise BadRequest(str(exc)) from None
+        raise _refused(exc) from None
     return _answer(answer_sdp, f"/whip/{source_id}/sessions/{session.id}")
 
 
@@ -171,6 +177,7 @@ async def whip_end_session(request: web.Request, ident: Identity | None) -> web.
 # -- figures ------------------------------------------------------------------------------------
 class DeliveryStats(BaseModel):
     encoders: list[dict]
+    encoders_started: int  # encoders made since start (a refused offer makes none)
     whep_sessions: int
     whip_sessions: int
 
@@ -179,8 +186,8 @@ class DeliveryStats(BaseModel):
            roles=CONSOLE, response=DeliveryStats, tag="media")
 async def delivery_stats(request: web.Request, ident: Identity) -> DeliveryStats:
     egress: WhepEgress = request.app[appkeys.WHEP]
-    return DeliveryStats(encoders=egress.encoders.stats(), whep_sessions=len(egress.sessions),
-                         whip_sessions=len(request.app[appkeys.WHIP].sessions))
+    return DeliveryStats(encoders=egress.encoders.stats(), encoders_started=egress.encoders.started,
+                         whep_sessions=len(egress.sessions), whip_sessions=len(request.app[appkeys.WHIP].sessions))
 
 
 # -- snapshots: thumbnails of sources and previews of screens (JPEG) ---------------------------------

@@ -35,7 +35,7 @@ class WhipSource(Source):
         q = parse_qs(urlparse(self.url).query)
         env = q.get("token_env", [None])[0]
         self._token: str | None = os.environ.get(env) if env else q.get("token", [None])[0]
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._track: MediaStreamTrack | None = None
         self.publishers = 0  # publishes so far (a republish after a drop counts as a reconnect)
 
