@@ -15,14 +15,11 @@ from pydantic import BaseModel, ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from layouts import LayoutError
-
 from . import appkeys
 from .auth import Identity, bearer
 from .errors import (
     BadRequest,
     Forbidden,
-    HallError,
     Invalid,
     Unauthorized,
     Unavailable,
@@ -281,11 +278,6 @@ async def errors_middleware(request: web.Request,
         resp = await handler(request)
         status = resp.status
         return resp
-    except (HallError, LayoutError) as exc:
-        err = as_hall_error(exc)
-        assert err is not None
-        status, body = error_body(err)
-        return web.json_response(body, status=status, headers=err.headers)
     except (RedisConnectionError, RedisTimeoutError) as exc:
         status = 503
         log.error("redis unavailable", extra={"path": request.path, "error": str(exc)})
@@ -301,7 +293,11 @@ async def errors_middleware(request: web.Request,
             body = {"error": "method_not_allowed", "message": f"{request.method} is not allowed on {request.path}"}
         return web.json_response(body, status=exc.status, headers={k: v for k, v in exc.headers.items()
                                                                    if k.lower() == "allow"})
-    except Exception:
+    except Exception as exc:
+        err = as_hall_error(exc)  # ours (HallError), the wall model's, an unavailable media engine
+        if err is not None:
+            status, body = error_body(err)
+            return web.json_response(body, status=status, headers=err.headers)
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return web.json_response({"error": "internal", "message": "internal error (logged)"}, status=500)
     finally:

@@ -12,6 +12,8 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from media.server import MediaServer
+
 from . import appkeys, keys
 from .api import errors_middleware
 from .auth import Users
@@ -123,8 +125,9 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
                media: bool = False) -> web.Application:
     """Build the application; Redis is connected (with retries) on start-up.
 
-    `media`: run the media engine (sources, compositor) in this process, as `hall` does;
-    tests of other parts leave it off (or put an engine of their own at app[appkeys.MEDIA])."""
+    The media server (media/server.py) is always built, at app[appkeys.MEDIA]; `media`: start it (sources,
+    composition) in this process, as `hall` does. Tests of other parts leave it off, or give it an engine
+    of their own (`app[appkeys.MEDIA].engine = ...`)."""
     app = web.Application(middlewares=[security_headers, errors_middleware], client_max_size=2 * 1024 * 1024)
     app[appkeys.CONFIG] = cfg
     app[appkeys.REDIS_URL] = redis_url
@@ -163,8 +166,9 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
 
     app[appkeys.EVENTS].hooks.append(event_broadcast)
 
+    app[appkeys.MEDIA] = MediaServer(app[appkeys.WALL], cfg.sources, cfg.media_settings())
     wall_media = WallMedia(cfg, redis, app[appkeys.WALL_CONTROL], sio, app[appkeys.METRICS], console_ns.NAMESPACE,
-                           "consoles")
+                           "consoles", app[appkeys.MEDIA])
     app[appkeys.WALL_MEDIA] = wall_media
     if media:
         app[appkeys.WALL_CONTROL].hooks.insert(0, wall_media.on_change)  # the picture first, then the notices
@@ -187,11 +191,11 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
         app[appkeys.EVENT_TIMERS] = asyncio.create_task(app[appkeys.EVENTS].run_timers())
         app[appkeys.LOOP_WATCH] = asyncio.create_task(watch_event_loop(app[appkeys.METRICS]))
         app[appkeys.REVOCATIONS] = asyncio.create_task(follow_revocations(redis, sio, namespaces))
-        if media and appkeys.MEDIA not in app:
-            app[appkeys.MEDIA] = await wall_media.start()
+        if media and not app[appkeys.MEDIA].running:
+            await wall_media.start()
 
     async def on_cleanup(app: web.Application) -> None:
-        await wall_media.stop()
+        await wall_media.stop()  # the media server too: its sessions, encoders and engine
         for task in (appkeys.EVENT_TIMERS, appkeys.LOOP_WATCH, appkeys.REVOCATIONS):
             if task in app:
                 app[task].cancel()

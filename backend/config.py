@@ -5,14 +5,18 @@ Every problem is reported with its key path and what is allowed (`ConfigError`).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from media.server import MediaSettings
 
 from layouts import LayoutError, WallSpec, build_wall
 from layouts.wall import Wall
@@ -191,6 +195,36 @@ class EncoderConfig(_Model):
     threads: Annotated[int, Field(ge=0, le=64, description="0: x264 decides")] = 0
 
 
+class IceServerConfig(_Model):
+    urls: list[Annotated[str, Field(pattern=r"^(stun|turn|turns):[^\s]+$")]] = Field(
+        ..., min_length=1, description="stun:host:port, turn:host:port?transport=udp|tcp, turns:...")
+    username: str | None = None
+    credential: str | None = Field(None, description="TURN password (prefer credential_env)")
+    credential_env: str | None = Field(None, description="environment variable holding the TURN password")
+
+    def credential_value(self) -> str | None:
+        return os.environ.get(self.credential_env) if self.credential_env else self.credential
+
+
+class WebRtcConfig(_Model):
+    """Calls, rooms and video: how peer connections find each other. A closed hall network answers no public
+    STUN server, so none is used unless listed here (a TURN server, e.g. Debian's coturn, for phones on mobile
+    networks)."""
+
+    ice_servers: list[IceServerConfig] = Field([], description="STUN/TURN servers for every peer connection, "
+                                               "ours and the pages'; aiortc uses at most one STUN and one TURN")
+    connect_timeout_s: Annotated[float, Field(gt=1, le=120)] = 20
+
+    @field_validator("ice_servers")
+    @classmethod
+    def _one_of_each(cls, v: list[IceServerConfig]) -> list[IceServerConfig]:
+        kinds = [u.split(":", 1)[0].replace("turns", "turn") for s in v for u in s.urls]
+        for kind in ("stun", "turn"):
+            if kinds.count(kind) > 1:
+                raise ValueError(f"at most one {kind.upper()} server: aiortc uses only one of each")
+        return v
+
+
 class HallConfig(_Model):
     district: str = "Demo district"
     server: ServerConfig = ServerConfig()
@@ -198,6 +232,7 @@ class HallConfig(_Model):
     auth: AuthConfig = AuthConfig()
     display: DisplayConfig = DisplayConfig()
     encoder: EncoderConfig = EncoderConfig()
+    webrtc: WebRtcConfig = WebRtcConfig()
     wall: WallSpec
     sources: list[SourceConfig] = []
     panels: list[PanelConfig] = []
@@ -213,6 +248,17 @@ class HallConfig(_Model):
 
     def build_wall(self) -> Wall:
         return build_wall(self.wall)
+
+    def media_settings(self) -> MediaSettings:
+        """What the media server needs of this configuration."""
+        from media.encoder import EncoderSettings  # the media stack is loaded only by what runs it
+        from media.server import MediaSettings
+        from media.webrtc import IceServer
+
+        ice = [IceServer(tuple(s.urls), s.username, s.credential_value()) for s in self.webrtc.ice_servers]
+        return MediaSettings(fps=self.display.fps, timezone=self.display.timezone, labels=self.display.labels,
+                             encoder=EncoderSettings(**self.encoder.model_dump()), ice_servers=ice,
+                             connect_timeout_s=self.webrtc.connect_timeout_s)
 
 
 def _duplicates(data: dict) -> list[tuple[str, str]]:

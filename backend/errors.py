@@ -3,6 +3,7 @@ middleware (api.py) and the Socket.IO acknowledgements (namespaces/) both answer
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from pydantic import ValidationError
@@ -88,6 +89,9 @@ def as_hall_error(exc: Exception) -> HallError | None:
         return Invalid("invalid layout", errors=exc.to_dict()["errors"])
     if isinstance(exc, ValidationError):
         return Invalid("invalid request", errors=field_errors(exc))
+    media = sys.modules.get("media.server")  # loaded by whatever runs media; the CLI never does
+    if media is not None and isinstance(exc, media.MediaUnavailable):
+        return Unavailable(str(exc))
     return None
 
 

@@ -64,6 +64,7 @@ def _edges(c0: float, c1: float, size: int) -> tuple[int, int]:
 
 
 _Edges = tuple[int, int, int, int]  # x0, y0, x1, y1 on the canvas (half-open)
+_SLATES = {"lost": "NO SIGNAL", "stalled": "NO SIGNAL", "ended": "ENDED"}  # a window whose source has no picture
 
 
 def window_rect(part: RenderPart) -> tuple[float, float, float, float]:
@@ -256,7 +257,7 @@ class ScreenCompositor:
         if frame is None:
             self._fill(part, BLACK_Y)
             self._bars[i] = None
-            self._slate(part, "NO SIGNAL" if state in ("lost", "stalled") else "CONNECTING", None)
+            self._slate(part, _SLATES.get(state, "CONNECTING"), lost)
             return
         W, H = frame.width, frame.height
         place = self._placement(i, part, (W, H))
@@ -281,7 +282,7 @@ class ScreenCompositor:
                 v[:] = NEUTRAL_C
         if lost is not None:
             self._bars[i] = None  # the slate may lie over the bars: redraw them when the picture is back
-            self._slate(part, "SIGNAL LOST", lost)
+            self._slate(part, "ENDED" if state == "ended" else "SIGNAL LOST", lost)
 
     def _slate(self, part: RenderPart, title: str, since: float | None) -> None:
         """A centred two-line slate for the window, clipped to this part."""

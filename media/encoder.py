@@ -232,51 +232,52 @@ class ScreenEncoder:
                     log.exception("packet listener failed", extra={"screen": self.name})
 
 
-class ScreenOutputs(Protocol):
-    """What the encoders need of the media engine (media.engine.MediaEngine provides it)."""
+class Outputs(Protocol):
+    """What the encoders need of the media engine: an output's composed frames and its viewer count."""
 
-    def screen_output(self, screen_id: str) -> LatestFrame: ...
-    def acquire_screen(self, screen_id: str) -> None: ...
-    def release_screen(self, screen_id: str) -> None: ...
+    def output(self, output_id: str) -> LatestFrame: ...
+    def acquire_output(self, output_id: str) -> None: ...
+    def release_output(self, output_id: str) -> None: ...
 
 
-class ScreenEncoders:
-    """At most one running encoder per screen, kept while anyone watches it."""
+class OutputEncoders:
+    """At most one running encoder per output (a wall screen, a call's picture, a room's grid), kept while
+    anyone watches it: every viewer of an output gets the same packets."""
 
-    def __init__(self, outputs: ScreenOutputs, settings: EncoderSettings, fps: int) -> None:
+    def __init__(self, outputs: Outputs, settings: EncoderSettings, fps: int) -> None:
         self.outputs = outputs
         self.settings = settings
         self.fps = fps
         self._encoders: dict[str, tuple[ScreenEncoder, int]] = {}
         self._lock = threading.Lock()
-        self.started = 0  # encoders made so far (each one a screen composed and encoded for its viewers)
+        self.started = 0  # encoders made so far (a refused WHEP offer must make none)
 
-    def acquire(self, screen_id: str) -> ScreenEncoder:
+    def acquire(self, output_id: str) -> ScreenEncoder:
         with self._lock:
-            enc, users = self._encoders.get(screen_id, (None, 0))
+            enc, users = self._encoders.get(output_id, (None, 0))
             if enc is None:
-                frames = self.outputs.screen_output(screen_id)  # KeyError for an unknown screen
-                self.outputs.acquire_screen(screen_id)
-                enc = ScreenEncoder(frames, self.settings, self.fps, name=screen_id)
+                frames = self.outputs.output(output_id)  # KeyError for an unknown output
+                self.outputs.acquire_output(output_id)
+                enc = ScreenEncoder(frames, self.settings, self.fps, name=output_id)
                 enc.start()
                 self.started += 1
-            self._encoders[screen_id] = (enc, users + 1)
+            self._encoders[output_id] = (enc, users + 1)
             return enc
 
-    def release(self, screen_id: str) -> None:
+    def release(self, output_id: str) -> None:
         with self._lock:
-            enc, users = self._encoders.get(screen_id, (None, 0))
+            enc, users = self._encoders.get(output_id, (None, 0))
             if enc is None:
                 return
             if users > 1:
-                self._encoders[screen_id] = (enc, users - 1)
+                self._encoders[output_id] = (enc, users - 1)
                 return
-            del self._encoders[screen_id]
+            del self._encoders[output_id]
         enc.stop(wait=False)
-        self.outputs.release_screen(screen_id)
+        self.outputs.release_output(output_id)
 
-    def get(self, screen_id: str) -> ScreenEncoder | None:
-        entry = self._encoders.get(screen_id)
+    def get(self, output_id: str) -> ScreenEncoder | None:
+        entry = self._encoders.get(output_id)
         return entry[0] if entry else None
 
     def stats(self) -> list[dict[str, float | int | str]]:
@@ -286,6 +287,6 @@ class ScreenEncoders:
         with self._lock:
             entries = list(self._encoders.items())
             self._encoders.clear()
-        for screen_id, (enc, _) in entries:
+        for output_id, (enc, _) in entries:
             enc.stop()
-            self.outputs.release_screen(screen_id)
+            self.outputs.release_output(output_id)

@@ -8,11 +8,19 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aioice.ice
-from aiortc import RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from .encoder import KeyframeSink, ScreenEncoder
@@ -156,9 +164,29 @@ def offer_problem(exc: Exception, codecs: str) -> str:
     return f"cannot answer this offer: {text}"
 
 
-def new_peer_connection() -> RTCPeerConnection:
+@dataclass(frozen=True)
+class IceServer:
+    """A STUN or TURN server of the configuration (aiortc takes at most one of each)."""
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+    def for_aiortc(self) -> RTCIceServer:
+        return RTCIceServer(urls=list(self.urls), username=self.username, credential=self.credential)
+
+    def for_browser(self) -> dict[str, object]:
+        out: dict[str, object] = {"urls": list(self.urls)}
+        if self.username is not None:
+            out |= {"username": self.username, "credential": self.credential or ""}
+        return out
+
+
+def new_peer_connection(ice_servers: Sequence[IceServer] = ()) -> RTCPeerConnection:
+    """A peer connection with exactly these ICE servers. Given none, aiortc would use Google's public STUN
+    server and wait up to 5 s for it in every connection: a closed hall network never answers."""
     offer_loopback_candidates()
-    return RTCPeerConnection()
+    return RTCPeerConnection(RTCConfiguration(iceServers=[s.for_aiortc() for s in ice_servers]))
 
 
 async def answer(pc: RTCPeerConnection, offer_sdp: str) -> str:
@@ -191,7 +219,7 @@ class PeerSession:
         self.id = secrets.token_urlsafe(16)
         self.key = key          # the screen or source it belongs to
         self.owner = owner      # who started it (may end it)
-        self.pc = new_peer_connection()
+        self.pc = new_peer_connection(sessions.ice_servers)
         self.created = time.time()
         self.on_end: list[Callable[[], object]] = []  # run in order at the end; coroutines are awaited
         self._ended = False
@@ -223,8 +251,11 @@ class PeerSession:
 class PeerSessions:
     """The live sessions of one endpoint (WHEP egress or WHIP ingest)."""
 
-    def __init__(self, connect_timeout_s: float = 20.0) -> None:
+    def __init__(self, connect_timeout_s: float = 20.0, ice_servers: Sequence[IceServer] = (),
+                 purpose: str = "webrtc") -> None:
         self.connect_timeout_s = connect_timeout_s
+        self.ice_servers = tuple(ice_servers)
+        self.purpose = purpose
         self._sessions: dict[str, PeerSession] = {}
         self._ending: set[asyncio.Future[None]] = set()  # sessions being ended by the connect timeout
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from .encoder import ScreenEncoders
+from .encoder import OutputEncoders
 from .sdp import read_offer
 from .webrtc import OfferRejected, PeerSession, PeerSessions, offer_problem, send_screen
 
@@ -44,9 +44,9 @@ def check_viewer_offer(offer_sdp: str) -> None:
 class WhepEgress:
     """Viewer sessions of the wall's screens."""
 
-    def __init__(self, encoders: ScreenEncoders, connect_timeout_s: float = 20.0) -> None:
+    def __init__(self, encoders: OutputEncoders, sessions: PeerSessions | None = None) -> None:
         self.encoders = encoders
-        self.sessions = PeerSessions(connect_timeout_s)
+        self.sessions = sessions or PeerSessions()
 
     async def start(self, screen_id: str, offer_sdp: str, owner: str) -> tuple[PeerSession, str]:
         """Answer a viewer's offer; raises KeyError for an unknown screen, OfferRejected for a bad offer."""

@@ -46,7 +46,7 @@ async def _eventually(check, timeout: float = 5.0):
 
 
 def _engine(client: TestClient):
-    return client.server.app[appkeys.MEDIA]
+    return client.server.app[appkeys.MEDIA].media_engine()
 
 
 async def _add_video(client: TestClient, headers: dict, version: int, source: str, screen: str = "lcd-1-1") -> dict:

@@ -28,7 +28,7 @@ FEED = "feed-city-centre"
 async def hall(redis_url: str, demo_config: HallConfig):
     app = create_app(demo_config, redis_url)
     engine = MediaEngine(app[appkeys.WALL], demo_config.sources, fps=25, timezone="UTC", labels=False)
-    app[appkeys.MEDIA] = engine
+    app[appkeys.MEDIA].engine = engine
     engine.start()
     try:
         async with TestClient(TestServer(app)) as client:

@@ -33,7 +33,7 @@ async def hall(redis_url: str, demo_config: HallConfig):
     await seed_demo_users(redis_url, demo_config)  # the demo users' records, hashed once per session
     app = create_app(cfg, redis_url, bootstrap_users=False)
     engine = SyntheticEngine(screens, sources)
-    app[appkeys.MEDIA] = engine
+    app[appkeys.MEDIA].engine = engine
     async with TestClient(TestServer(app)) as client:
         client.engine = engine  # type: ignore[attr-defined]
         yield client
@@ -268,7 +268,7 @@ async def test_a_new_publish_replaces_the_old_one(hall):
         assert r1.status == r2.status == 201
         await second.accept(await r2.text())
         assert await asyncio.wait_for(src.latest.aget_newer(0, 10), 15) is not None
-        assert len(hall.app[appkeys.WHIP].sessions) == 1
+        assert len(hall.app[appkeys.MEDIA].whip.sessions) == 1
         assert src.health().reconnects == 1
     finally:
         await first.pc.close()
@@ -306,4 +306,4 @@ async def test_an_offer_without_video_is_refused(hall):
                            headers={**SDP, **await login(hall, "admin")})
     await pc.close()
     assert resp.status == 400 and "video" in (await resp.json())["message"]
-    assert len(hall.app[appkeys.WHIP].sessions) == 0
+    assert len(hall.app[appkeys.MEDIA].whip.sessions) == 0

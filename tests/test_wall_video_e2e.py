@@ -26,6 +26,7 @@ import pytest
 from media.sources.pattern import decode_timecode, timecode_latency_ms
 from tests.conftest import DEMO_PASSWORDS, HallProcess, free_port
 from tests.delivery_helpers import RGB, close_to, quad_frame
+from tests.e2e.e2e_helpers import wait_js
 from tests.rtsp_camera import RtspCamera, gst_rtsp_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -121,7 +122,7 @@ def open_kiosk(browser, hall):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         pages.append(page)
         page.goto(hall.screen_url(screen_id))
-        page.wait_for_function("document.body.classList.contains('video-live')", timeout=30_000)
+        wait_js(page, "document.body.classList.contains('video-live')", timeout=30)
         return page
 
     yield _open

@@ -12,16 +12,13 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from media.encoder import EncoderSettings, ScreenEncoders
-from media.frames import LatestFrame
+from media.server import MediaServer
 from media.sources.whip import WhipSource
 from media.webrtc import OfferRejected
-from media.whep import WhepEgress
-from media.whip import WhipIngest
 
 from .. import appkeys
 from ..auth import Identity, bearer
-from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, Unavailable
+from ..errors import BadRequest, Forbidden, NotFound, Unauthorized
 from ..roles import CONSOLE, WHEP_WATCH, WHIP_PUBLISH
 from . import api
 
@@ -35,44 +32,14 @@ SDP = "application/sdp"
 WHIP_WHEP_JS = Path(__file__).resolve().parents[2] / "node_modules" / "whip-whep"
 
 
-class _Engine:
-    """The media engine as the encoders see it, looked up when needed (it starts after the routes)."""
-
-    def __init__(self, app: web.Application) -> None:
-        self.app = app
-
-    def engine(self):
-        engine = self.app.get(appkeys.MEDIA)
-        if engine is None:
-            raise Unavailable("the media engine is not running")
-        return engine
-
-    def screen_output(self, screen_id: str) -> LatestFrame:
-        return self.engine().screen_output(screen_id)
-
-    def acquire_screen(self, screen_id: str) -> None:
-        self.engine().acquire_screen(screen_id)
-
-    def release_screen(self, screen_id: str) -> None:
-        engine = self.app.get(appkeys.MEDIA)
-        if engine is not None:
-            engine.release_screen(screen_id)
-
-
 @api.on_setup
 def _setup(app: web.Application) -> None:
-    cfg = app[appkeys.CONFIG]
-    settings = EncoderSettings(**cfg.encoder.model_dump())
-    app[appkeys.WHEP] = WhepEgress(ScreenEncoders(_Engine(app), settings, cfg.display.fps))
-    app[appkeys.WHIP] = WhipIngest()
-
-    async def close(app: web.Application) -> None:
-        await app[appkeys.WHEP].close()
-        await app[appkeys.WHIP].close()
-
-    app.on_shutdown.append(close)
     if WHIP_WHEP_JS.is_dir():  # before pages' /vendor/ (registered later), which would shadow it
         app.router.add_static("/vendor/whip-whep/", WHIP_WHEP_JS)
+
+
+def _media(request: web.Request) -> MediaServer:
+    return request.app[appkeys.MEDIA]
 
 
 def _answer(answer_sdp: str, location: str) -> web.Response:
@@ -103,7 +70,7 @@ async def whep_watch_screen(request: web.Request, ident: Identity, body: str) ->
     screen_id = request.match_info["id"]
     _check_screen(request, ident, screen_id)
     try:
-        session, answer_sdp = await request.app[appkeys.WHEP].start(screen_id, body, ident.name)
+        session, answer_sdp = await _media(request).whep.start(screen_id, body, ident.name)
     except OfferRejected as exc:
         raise _refused(exc) from None
     return _answer(answer_sdp, f"/whep/screens/{screen_id}/sessions/{session.id}")
@@ -114,7 +81,7 @@ async def whep_watch_screen(request: web.Request, ident: Identity, body: str) ->
 async def whep_end_session(request: web.Request, ident: Identity) -> web.StreamResponse:
     screen_id, sid = request.match_info["id"], request.match_info["session"]
     _check_screen(request, ident, screen_id)
-    egress: WhepEgress = request.app[appkeys.WHEP]
+    egress = _media(request).whep
     session = egress.sessions.get(sid)
     if session is None or session.key != screen_id:
         raise NotFound("no such session (it may have ended already)")
@@ -129,10 +96,7 @@ def _whip_source(request: web.Request, ident: Identity | None, source_id: str) -
     cfg = next((s for s in request.app[appkeys.CONFIG].sources if s.id == source_id), None)
     if cfg is None or cfg.kind != "whip":
         raise NotFound(f"no source {source_id!r} published over WHIP (configure it with a whip:// URL)")
-    engine = request.app.get(appkeys.MEDIA)
-    if engine is None:
-        raise Unavailable("the media engine is not running")
-    source = engine.source(source_id)
+    source = _media(request).source(source_id)
     if not isinstance(source, WhipSource):
         raise NotFound(f"source {source_id!r} is not a WHIP source")
     if ident is not None and ident.role in PUBLISH:
@@ -154,8 +118,8 @@ async def whip_publish(request: web.Request, ident: Identity | None, body: str) 
     source_id = request.match_info["source"]
     source = _whip_source(request, ident, source_id)
     try:
-        session, answer_sdp = await request.app[appkeys.WHIP].start(source, body,
-                                                                    ident.name if ident else f"token:{source_id}")
+        session, answer_sdp = await _media(request).whip.start(source, body,
+                                                               ident.name if ident else f"token:{source_id}")
     except OfferRejected as exc:
         raise _refused(exc) from None
     return _answer(answer_sdp, f"/whip/{source_id}/sessions/{session.id}")
@@ -166,7 +130,7 @@ async def whip_publish(request: web.Request, ident: Identity | None, body: str) 
 async def whip_end_session(request: web.Request, ident: Identity | None) -> web.StreamResponse:
     source_id, sid = request.match_info["source"], request.match_info["session"]
     _whip_source(request, ident, source_id)
-    ingest: WhipIngest = request.app[appkeys.WHIP]
+    ingest = _media(request).whip
     session = ingest.sessions.get(sid)
     if session is None or session.key != source_id:
         raise NotFound("no such session (it may have ended already)")
@@ -185,9 +149,7 @@ class DeliveryStats(BaseModel):
 @api.route("GET", "/api/media/delivery", summary="Encoders per screen (one each, however many viewers) and sessions",
            roles=CONSOLE, response=DeliveryStats, tag="media")
 async def delivery_stats(request: web.Request, ident: Identity) -> DeliveryStats:
-    egress: WhepEgress = request.app[appkeys.WHEP]
-    return DeliveryStats(encoders=egress.encoders.stats(), encoders_started=egress.encoders.started,
-                         whep_sessions=len(egress.sessions), whip_sessions=len(request.app[appkeys.WHIP].sessions))
+    return DeliveryStats(**_media(request).delivery())
 
 
 # -- snapshots: thumbnails of sources and previews of screens (JPEG) ---------------------------------
@@ -197,11 +159,8 @@ class SnapshotQuery(BaseModel):
 
 
 async def _snapshot(request: web.Request, id: str, width: int) -> web.Response:
-    engine = request.app.get(appkeys.MEDIA)
-    if engine is None:
-        raise Unavailable("the media engine is not running")
     try:
-        jpeg = await engine.snapshot_jpeg(id, width)
+        jpeg = await _media(request).snapshot_jpeg(id, width)
     except KeyError:
         raise NotFound(f"no source or screen {id!r}") from None
     return web.Response(body=jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
@@ -227,10 +186,8 @@ async def screen_snapshot(request: web.Request, ident: Identity, query: Snapshot
     return await _snapshot(request, sid, query.width)
 
 
-@api.route("GET", "/api/media/health", summary="Health of every source and screen of this process's media engine",
+@api.route("GET", "/api/media/health", summary="Health of every source, screen and other output (calls, rooms) of "
+           "this process's media server",
            roles=CONSOLE, tag="media", errors=(503,))
 async def media_health(request: web.Request, ident: Identity) -> dict:
-    engine = request.app.get(appkeys.MEDIA)
-    if engine is None:
-        raise Unavailable("the media engine is not running")
-    return engine.health()
+    return _media(request).health()

@@ -23,7 +23,8 @@ from media.frames import Frame, LatestFrame
 
 log = logging.getLogger("media.sources")
 
-SourceState = Literal["connecting", "live", "stalled", "lost"]
+# "ended": a runtime source its owner closed for good (a call hung up): the wall says so instead of "lost"
+SourceState = Literal["connecting", "live", "stalled", "lost", "ended"]
 
 # A source shown at this fraction of its decoded size or less may decode without the loop filter.
 SKIP_LOOP_FILTER_SCALE = 0.5
@@ -295,7 +296,7 @@ class Source:
     def lost_since(self) -> float | None:
         """UTC epoch seconds since which the picture is gone (None while live or never seen)."""
         st = self.state()
-        if st in ("stalled", "lost"):
+        if st in ("stalled", "lost", "ended"):
             return self._lost_since or self._last_frame_wall
         return None
 

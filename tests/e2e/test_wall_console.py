@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.e2e_helpers import api_call, drag, login, put_layout, windows_on_wall
+from tests.e2e.e2e_helpers import api_call, drag, login, put_layout, wait_js, windows_on_wall
 
 pytestmark = pytest.mark.e2e
 
@@ -121,10 +121,10 @@ def test_a_stale_move_shows_the_conflict_notice_and_the_consoles_converge(hall, 
         expect(page.get_by_test_id("layout-version")).to_have_text(new_version)
         target = page.get_by_test_id(f"screen-{b['id']}").bounding_box()
         expect(page.get_by_test_id(f"window-{wid}")).to_be_visible()
-        page.wait_for_function(
+        wait_js(
+        page,
             "([id, t]) => { const r = document.querySelector(`[data-testid='window-${id}']`).getBoundingClientRect();"
-            " return Math.abs(r.x - t.x) < 2 && Math.abs(r.y - t.y) < 2; }",
-            arg=[wid, target])
+            " return Math.abs(r.x - t.x) < 2 && Math.abs(r.y - t.y) < 2; }", [wid, target])
 
 
 def test_quick_split_4_on_a_screen_gives_four_windows(hall, empty_wall, open_console):
