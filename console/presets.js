@@ -3,6 +3,7 @@
 import { state } from "./store.js";
 import { actions } from "./actions.js";
 import { notify } from "./notice.js";
+import { when } from "./district-time.js";
 
 function button(label, testid, cls, onClick) {
   const b = document.createElement("button");
@@ -13,11 +14,6 @@ function button(label, testid, cls, onClick) {
   return b;
 }
 
-function when(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? "" : d.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
-}
 
 export class PresetPanel {
   constructor({ presetList, presetName, presetSave, sceneList, sceneName, sceneSave }) {
@@ -64,6 +60,7 @@ export class PresetPanel {
       meta.className = "item-meta";
       const n = p.windows?.length ?? 0;
       meta.textContent = [`${n} window${n === 1 ? "" : "s"}`, p.updated_by, when(p.updated_at)].filter(Boolean).join(" · ");
+      meta.dataset.testid = `preset-meta-${p.name}`;
       text.append(title, meta);
       li.append(tick, text,
         button("Apply", `preset-apply-${p.name}`, "btn-primary", () => actions.applyPreset(p.name)),
@@ -85,7 +82,8 @@ export class PresetPanel {
       title.textContent = s.name;
       const meta = document.createElement("div");
       meta.className = "item-meta";
-      meta.textContent = (s.presets || []).join(" + ");
+      meta.textContent = [(s.presets || []).join(" + "), s.updated_by, when(s.updated_at)].filter(Boolean).join(" · ");
+      meta.dataset.testid = `scene-meta-${s.name}`;
       text.append(title, meta);
       li.append(text,
         button("Apply", `scene-apply-${s.name}`, "btn-primary", () => actions.applyScene(s.name)),
