@@ -171,7 +171,7 @@ function renderSelection() {
 }
 
 // How a source's picture fills its window, in the operator's words (the values come from GET /api/hall).
-const FIT_WORDS = { contain: "Fit: whole picture", cover: "Fit: fill, cropped", fill: "Fit: stretched" };
+const FIT_WORDS = { contain: "Fit: whole", cover: "Fit: crop", fill: "Fit: stretch" };
 
 function renderFits() {
   const fits = state.hall?.window_fits || [];

@@ -59,7 +59,9 @@ export class PresetPanel {
       const meta = document.createElement("div");
       meta.className = "item-meta";
       const n = p.windows?.length ?? 0;
-      meta.textContent = [`${n} window${n === 1 ? "" : "s"}`, p.updated_by, when(p.updated_at)].filter(Boolean).join(" · ");
+      // the time first: the side bar is narrow and the end of the line is cut
+      meta.textContent = [when(p.updated_at), `${n} window${n === 1 ? "" : "s"}`, p.updated_by].filter(Boolean).join(" · ");
+      meta.title = meta.textContent;
       meta.dataset.testid = `preset-meta-${p.name}`;
       text.append(title, meta);
       li.append(tick, text,
@@ -82,7 +84,8 @@ export class PresetPanel {
       title.textContent = s.name;
       const meta = document.createElement("div");
       meta.className = "item-meta";
-      meta.textContent = [(s.presets || []).join(" + "), s.updated_by, when(s.updated_at)].filter(Boolean).join(" · ");
+      meta.textContent = [when(s.updated_at), (s.presets || []).join(" + "), s.updated_by].filter(Boolean).join(" · ");
+      meta.title = meta.textContent;
       meta.dataset.testid = `scene-meta-${s.name}`;
       text.append(title, meta);
       li.append(text,

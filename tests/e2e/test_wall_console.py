@@ -364,6 +364,8 @@ def test_the_console_shows_times_in_the_districts_zone_not_the_browsers(hall, em
     name = f"tz-{uuid.uuid4().hex[:6]}"
     status, body = api_call(hall, "PUT", f"/api/presets/{name}", {}, "operator1")
     assert status == 200, body
+    status, scene = api_call(hall, "PUT", f"/api/scenes/{name}", {"presets": [name]}, "operator1")
+    assert status == 200, scene
     # A browser half a world away from the district.
     ctx = browser.new_context(viewport=CONSOLE_VIEWPORT, timezone_id="America/Los_Angeles")
     try:
@@ -380,6 +382,7 @@ def test_the_console_shows_times_in_the_districts_zone_not_the_browsers(hall, em
         expect(page.get_by_test_id("status-updated")).to_have_text(
             f"by operator1 at {local(layout['updated_at'], '%H:%M:%S')}")
         expect(page.get_by_test_id(f"preset-meta-{name}")).to_contain_text(local(body["preset"]["updated_at"], "%H:%M"))
+        expect(page.get_by_test_id(f"scene-meta-{name}")).to_contain_text(local(scene["scene"]["updated_at"], "%H:%M"))
         clock = page.get_by_test_id("district-clock")
         expect(clock).to_have_attribute("title", re.compile("Asia/Shanghai"))
         before = datetime.now(zone).strftime("%H:%M")
@@ -388,5 +391,6 @@ def test_the_console_shows_times_in_the_districts_zone_not_the_browsers(hall, em
         assert shown[:5] in (before, after), (shown, before, after)
         assert not errors, errors
     finally:
+        api_call(hall, "DELETE", f"/api/scenes/{name}", None, "operator1")
         api_call(hall, "DELETE", f"/api/presets/{name}", None, "operator1")
         ctx.close()
