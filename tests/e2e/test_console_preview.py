@@ -155,3 +155,60 @@ def test_the_preview_toggle_and_a_hidden_page_stop_the_polling(hall, empty_wall,
     while not asked and time.monotonic() < deadline:
         page.wait_for_timeout(200)
     assert any("/api/screens/" in u for u in asked), "polling did not resume when the page was shown again"
+
+
+# The mean luma of a strip of the page, read from a screenshot (what the operator sees).
+def strip_luma(page: Page, box: dict, x0: float, x1: float) -> float:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    clip = {"x": box["x"] + box["width"] * x0, "y": box["y"] + box["height"] * 0.3,
+            "width": box["width"] * (x1 - x0), "height": box["height"] * 0.4}
+    return float(np.asarray(Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("L")).mean())
+
+
+def test_the_operator_chooses_how_a_picture_fits_its_window_and_the_console_draws_it_so(hall, empty_wall,
+                                                                                        open_console):
+    c = empty_wall["wall"]["canvas"]
+    source = pattern_source(empty_wall)
+    # A window four times wider than its 16:9 source's proportions: "contain" leaves wide black bars.
+    rect = {"x": c["x"], "y": c["y"], "w": c["w"] // 2, "h": c["w"] // 2 * 9 // 64}
+    put_layout(hall, [{"id": "fit-1", "kind": "video", "source": source["id"], "rect": rect}])
+    page = open_console("operator1")
+    win = page.get_by_test_id("window-fit-1")
+    # With the live preview on, the screens' own pictures show: no pictures of their own in the windows.
+    expect(win).to_be_visible()
+    expect(page.get_by_test_id("window-picture-fit-1")).to_have_count(0)
+
+    page.get_by_test_id("live-preview").uncheck()
+    wait_loaded(page, "window-picture-fit-1")
+    picture = page.get_by_test_id("window-picture-fit-1")
+    expect(picture).to_have_css("object-fit", "contain")
+    box = win.bounding_box()
+    assert box
+    assert strip_luma(page, box, 0.02, 0.12) < 12, "no black bar beside a contained picture"
+    assert strip_luma(page, box, 0.45, 0.55) > 40, "the picture is not in the middle"
+
+    win.click()
+    fit = page.get_by_test_id("window-fit")
+    expect(fit).to_be_visible()
+    expect(fit).to_have_value("contain")
+    assert fit.locator("option").evaluate_all("(os) => os.map((o) => o.value)") == ["contain", "cover", "fill"]
+    fit.select_option("cover")
+    expect(win).to_have_attribute("data-fit", "cover")
+    assert hall.wall()["layout"]["windows"][0]["fit"] == "cover"
+    picture = page.get_by_test_id("window-picture-fit-1")
+    expect(picture).to_have_css("object-fit", "cover")
+    wait_loaded(page, "window-picture-fit-1")
+    assert strip_luma(page, box, 0.02, 0.12) > 40, "a covering picture still shows bars"
+
+    fit.select_option("fill")
+    expect(page.get_by_test_id("window-picture-fit-1")).to_have_css("object-fit", "fill")
+    assert hall.wall()["layout"]["windows"][0]["fit"] == "fill"
+
+    # Clocks and panels have no picture to fit: no choice is offered for them.
+    put_layout(hall, [{"id": "fit-2", "kind": "clock", "rect": rect}])
+    page.get_by_test_id("window-fit-2").click()
+    expect(fit).to_be_hidden()
