@@ -164,3 +164,26 @@ class PhotoOut(BaseModel):
     content_type: str
     size: int
     url: str
+
+
+class TermOut(BaseModel):
+    value: str
+    label: str
+
+
+class StateTermOut(TermOut):
+    open: bool = Field(description="not yet closed, refused, cancelled or a duplicate")
+
+
+class ActionTermOut(TermOut):
+    overlay: bool = Field(description="taken in any open state, the state stays (supervise, urgency, escalate)")
+
+
+class VocabularyOut(BaseModel):
+    """The events' words for the pages (events/vocab.py), in loop order, each with its label."""
+    states: list[StateTermOut]
+    actions: list[ActionTermOut]
+    channels: list[TermOut]
+    levels: list[TermOut]
+    urgencies: list[TermOut]
+    close_types: list[TermOut]
