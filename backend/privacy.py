@@ -29,6 +29,7 @@ EXTERNAL_FIELDS = frozenset({          # what an integration passed along that i
     "account_id", "device_id", "email", "phone", "first_name", "last_name", "name",
 })
 RESIDENT = "Resident"                  # the reporter shown instead of a resident's name
+# (Workers' tracks, their positions over time, are personal too: named and redacted here once the hall keeps them.)
 
 
 def sees_personal_data(role: str | None) -> bool:
@@ -98,7 +99,8 @@ class Pseudonyms:
     async def key(self) -> bytes:
         if self._key is None:
             await self.redis.set(keys.PSEUDONYM_KEY, secrets.token_hex(32), nx=True)
-            self._key = str(await self.redis.get(keys.PSEUDONYM_KEY)).encode()
+            key = await self.redis.get(keys.PSEUDONYM_KEY)
+            self._key = key if isinstance(key, bytes) else str(key).encode()
         return self._key
 
     async def of(self, name: str, contact: str | None) -> str:
