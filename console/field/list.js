@@ -2,7 +2,7 @@
 
 import { api, loadWords } from "./api.js";
 import { h, isClosed, light, say, stateLabel, taskActions, actionLabel, errorText } from "./ui.js";
-import { districtTime } from "/console/events-vocab.js";
+import { districtTime, label, terms } from "/console/events-vocab.js";
 
 const REFRESH_MS = 30_000;
 const RECENT = 200;  // newest events of the scope, for "all open" and "closed"
@@ -112,7 +112,8 @@ export class TaskList {
           light(ev.countdown),
           h("span", { class: "state" }, stateLabel(ev.state))),
         h("div", { class: "task-class" }, ev.category_name || "Unclassified",
-          ev.urgency !== "normal" ? h("span", { class: `badge urgency-${ev.urgency}` }, ev.urgency) : null,
+          ev.urgency !== terms("urgencies")[0]?.value
+            ? h("span", { class: `badge urgency-${ev.urgency}` }, label("urgencies", ev.urgency)) : null,
           ev.supervised ? h("span", { class: "badge supervised" }, "supervised") : null),
         h("div", { class: "task-where" }, where),
         h("div", { class: "task-desc" }, ev.description),
