@@ -121,7 +121,7 @@ class Api:
                 ident = require(ident, op.roles)
             kwargs: dict[str, Any] = {}
             if op.body is not None:
-                kwargs["body"] = await _read_body(request, op.body)
+                kwargs["body"] = await read_json_body(request, op.body)
             elif op.content is not None:
                 kwargs["body"] = await _read_text(request, op.content)
             if op.query is not None:
@@ -226,7 +226,7 @@ def is_json(content_type: str) -> bool:
                                                   and content_type.endswith("+json"))
 
 
-async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+async def read_json_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     """The body parsed straight into its model by pydantic's JSON parser (Rust, depth-limited: a body of
     100,000 nested brackets is a 400, not a RecursionError)."""
     if not is_json(request.content_type):

@@ -108,5 +108,9 @@ def event_posts(day: str) -> str:
 
 
 def event_reporters(day: str) -> str:
-    """Sorted set: reporter -> reports made on one local day (high-frequency reporters)."""
+    """Sorted set: reporter -> reports made on one local day (high-frequency reporters; members are made by
+    backend/privacy.py: a resident's name and contact, or a staff user's name)."""
     return f"{PREFIX}:ev:reporters:{day}"
+
+
+PSEUDONYM_KEY = f"{PREFIX}:privacy:pseudonym-key"  # string: the key of residents' pseudonyms (privacy.py)

@@ -6,29 +6,33 @@ import { notify } from "./notice.js";
 import { reportError } from "./actions.js";
 import {
   el,
-  eventsApi, fieldsOf, actionBody, words, when, LEVELS, URGENCIES, CLOSE_TYPES, DANGER_ACTIONS,
+  eventsApi, fieldsOf, actionBody, words, label, terms, when, DANGER_ACTIONS,
 } from "./events-model.js";
 
 const opt = (value, label, selected = false) => el("option", { value, textContent: label, selected });
 
 // The fields shown in the detail's table, in this order (the rest of the view is shown elsewhere or internal).
 const FIELDS = [
-  ["state", (e) => words(e.state)], ["version", (e) => e.version], ["channel", (e) => e.channel],
+  ["state", (e) => label("states", e.state)], ["version", (e) => e.version],
+  ["channel", (e) => label("channels", e.channel)],
   ["class", (e) => (e.category ? `${e.category} · ${e.category_name || ""}` : "unclassified")],
   ["conditions", (e) => e.conditions], ["description", (e) => e.description],
   ["address", (e) => e.address], ["position", (e) => (e.lat != null ? `${e.lat}, ${e.lon}` : "")],
   ["grid", (e) => [e.grid, e.community, e.street].filter(Boolean).join(" · ")
     || (e.outside_grid ? "outside the grids" : "")],
   ["reporter", (e) => `${e.reporter} (${e.reporter_role})`], ["contact", (e) => e.contact],
-  ["urgency", (e) => e.urgency], ["level", (e) => e.level], ["supervised", (e) => (e.supervised ? "yes" : "no")],
+  ["urgency", (e) => label("urgencies", e.urgency)], ["level", (e) => label("levels", e.level)],
+  ["supervised", (e) => (e.supervised ? "yes" : "no")],
   ["overdue", (e) => (e.overdue ? `yes, since ${when(e.overdue_since)}` : "no")],
   ["countdown", (e) => countdownText(e.countdown)],
-  ["department", (e) => e.department], ["co-handlers", (e) => (e.co_handlers || []).join(", ")],
-  ["dispatcher", (e) => e.dispatcher], ["departments tried", (e) => (e.departments_tried || []).join(" → ")],
+  ["department", (e, name) => name(e.department)],
+  ["co-handlers", (e, name) => (e.co_handlers || []).map(name).join(", ")],
+  ["dispatcher", (e) => e.dispatcher],
+  ["departments tried", (e, name) => (e.departments_tried || []).map(name).join(" → ")],
   ["reported", (e) => when(e.reported_at_local)],
   ["registered", (e) => (e.registered_by ? `${e.registered_by}, ${when(e.registered_at)}` : "")],
   ["dispatched", (e) => when(e.dispatched_at)], ["handled", (e) => when(e.handled_at)],
-  ["closed", (e) => (e.closed_at ? `${when(e.closed_at)} (${e.close_type})` : "")],
+  ["closed", (e) => (e.closed_at ? `${when(e.closed_at)} (${label("close_types", e.close_type)})` : "")],
   ["result", (e) => e.result],
   ["rating", (e) => (e.rating ? `${e.rating} / 5${e.evaluation ? ` · ${e.evaluation}` : ""}` : "")],
   ["rework", (e) => e.rework_count || ""], ["postponed", (e) => e.postpone_count || ""],
@@ -106,7 +110,8 @@ export class EventDetail {
       const banner = this.root.querySelector("[data-testid=detail-stale]");
       banner.hidden = false;
       banner.querySelector("span").textContent =
-        `Changed meanwhile by ${n.by} (${words(n.action)}, now ${words(n.state)}, version ${n.version}).`;
+        `Changed meanwhile by ${n.by} (${label("actions", n.action)}, now ${label("states", n.state)}, `
+        + `version ${n.version}).`;
     } else {
       this.reload();
     }
@@ -129,14 +134,15 @@ export class EventDetail {
     const stale = el("div", { class: "detail-stale", testid: "detail-stale", hidden: true },
       el("span"), reloadBtn);
 
-    this.root.replaceChildren(
+    // the sections an event does not have (no routing, no photos, ...) are null: left out, not printed
+    this.root.replaceChildren(...[
       el("div", { class: "detail-head" },
         el("div", { class: "detail-title" },
           el("div", { class: "detail-class", textContent: ev.category_name || ev.category || "Unclassified event" }),
           el("div", { class: "ev-sub" },
             el("span", { testid: "detail-id", textContent: ev.id }), " · v",
             el("span", { testid: "detail-version", textContent: String(ev.version) }))),
-        el("span", { class: `state state-${ev.state}`, testid: "detail-state", textContent: words(ev.state) }),
+        el("span", { class: `state state-${ev.state}`, testid: "detail-state", textContent: label("states", ev.state) }),
         closeBtn),
       stale,
       this.actionsBox(),
@@ -145,16 +151,18 @@ export class EventDetail {
       this.photosBox("Photos", ev.photos, "detail-photos"),
       this.photosBox("Result photos", ev.result_photos, "detail-result-photos"),
       this.duplicatesBox(),
-      this.auditBox());
+      this.auditBox(),
+    ].filter(Boolean));
   }
 
   fieldsBox() {
     const dl = el("dl", { class: "detail-fields", testid: "detail-fields" });
-    for (const [label, get] of FIELDS) {
-      const v = get(this.event);
+    const name = (id) => (id ? this.panel.departmentName(id) : "");
+    for (const [title, get] of FIELDS) {
+      const v = get(this.event, name);
       if (v === "" || v == null) continue;
-      dl.append(el("dt", { textContent: label }),
-        el("dd", { textContent: String(v), dataset: { field: label.replaceAll(" ", "-") } }));
+      dl.append(el("dt", { textContent: title }),
+        el("dd", { textContent: String(v), dataset: { field: title.replaceAll(" ", "-") } }));
     }
     return el("section", { class: "detail-sec" }, dl);
   }
@@ -169,7 +177,9 @@ export class EventDetail {
         el("span", { class: "muted", textContent: ` · score ${c.score} · ${c.reason}` })));
     }
     return el("section", { class: "detail-sec" },
-      el("h3", { textContent: `Routing (${r.mode}${r.department ? `: ${r.department}` : ""})` }), ul);
+      el("h3", {
+        textContent: `Routing (${r.mode}${r.department ? `: ${this.panel.departmentName(r.department)}` : ""})`,
+      }), ul);
   }
 
   photosBox(title, shas, testid) {
@@ -215,10 +225,11 @@ export class EventDetail {
   auditBox() {
     const ol = el("ol", { class: "audit", testid: "detail-audit" });
     for (const a of [...this.audit].reverse()) {
-      const change = a.from && a.to && a.from !== a.to ? `${words(a.from)} → ${words(a.to)}` : "";
+      const change = a.from && a.to && a.from !== a.to
+        ? `${label("states", a.from)} → ${label("states", a.to)}` : "";
       const extra = [
-        a.level ? `level ${a.level.from} → ${a.level.to}` : "",
-        a.urgency ? `urgency ${a.urgency.from} → ${a.urgency.to}` : "",
+        a.level ? `level ${label("levels", a.level.from)} → ${label("levels", a.level.to)}` : "",
+        a.urgency ? `urgency ${label("urgencies", a.urgency.from)} → ${label("urgencies", a.urgency.to)}` : "",
         a.extra ? `+${a.extra.value} ${words(a.extra.unit)}` : "",
       ].filter(Boolean).join(" · ");
       ol.append(el("li", { dataset: { action: a.action } },
@@ -247,7 +258,7 @@ export class EventDetail {
     for (const a of actions) {
       const b = el("button", {
         class: `btn btn-sm${DANGER_ACTIONS.has(a) ? " btn-danger" : ""}${this.action === a ? " active" : ""}`,
-        testid: `action-${a}`, textContent: words(a),
+        testid: `action-${a}`, textContent: label("actions", a),
       });
       b.addEventListener("click", () => { this.action = this.action === a ? null : a; this.render(); });
       bar.append(b);
@@ -260,7 +271,7 @@ export class EventDetail {
     const version = ev.version;  // the version this decision is taken on
     const form = el("form", { class: "action-form", testid: "action-form", dataset: { action } });
     form.noValidate = true;  // the server's 422 names the field; required fields are also checked here
-    form.append(el("h3", { textContent: words(action) }));
+    form.append(el("h3", { textContent: label("actions", action) }));
     const inputs = {};
     for (const [name, kind, required] of fieldsOf(action)) {
       const { node, read, refill } = this.input(name, kind, required, inputs);
@@ -270,7 +281,8 @@ export class EventDetail {
     }
     const general = el("ul", { class: "form-errors", testid: "action-errors", hidden: true });
     const submit = el("button", {
-      type: "submit", class: "btn btn-primary btn-sm", testid: "action-submit", textContent: `Send ${words(action)}`,
+      type: "submit", class: "btn btn-primary btn-sm", testid: "action-submit",
+      textContent: `Send: ${label("actions", action)}`,
     });
     const cancel = el("button", {
       type: "button", class: "btn btn-ghost btn-sm", testid: "action-cancel", textContent: "Cancel",
@@ -302,22 +314,22 @@ export class EventDetail {
   input(name, kind, required, inputs) {
     const ev = this.event;
     const meta = this.panel.meta || { taxonomy: [], departments: [] };
-    const label = (text, node) => el("label", { class: "field-label" },
+    const labelled = (text, node) => el("label", { class: "field-label" },
       el("span", { textContent: text + (required ? " *" : "") }), node);
     const select = (options) => el("select", { name, testid: `field-${name}` }, ...options);
     switch (kind) {
       case "note": {
         const t = el("textarea", { name, rows: 2, testid: `field-${name}`, maxLength: 2000,
           placeholder: required ? "Required" : "Optional" });
-        return { node: label("Note", t), read: () => t.value.trim() };
+        return { node: labelled("Note", t), read: () => t.value.trim() };
       }
       case "result": {
         const t = el("textarea", { name, rows: 3, testid: `field-${name}`, maxLength: 2000 });
-        return { node: label("What was done", t), read: () => t.value.trim() };
+        return { node: labelled("What was done", t), read: () => t.value.trim() };
       }
       case "original": {
         const i = el("input", { name, testid: `field-${name}`, placeholder: "EV…", maxLength: 64 });
-        return { node: label("Original event id", i), read: () => i.value.trim() };
+        return { node: labelled("Original event id", i), read: () => i.value.trim() };
       }
       case "category": {
         const keep = ev.category ? `keep ${ev.category} · ${ev.category_name || ""}` : "choose a class…";
@@ -328,7 +340,7 @@ export class EventDetail {
           s.append(g);
         }
         s.addEventListener("change", () => inputs.conditions?.refill?.());
-        return { node: label(ev.category ? "Class" : "Class (missing)", s),
+        return { node: labelled(ev.category ? "Class" : "Class (missing)", s),
           read: () => (s.value && s.value !== ev.category ? s.value : "") };
       }
       case "conditions": {
@@ -341,20 +353,22 @@ export class EventDetail {
             opt(k, lim ? `${k} · ${lim.value} ${words(lim.unit)}` : k, k === (ev.conditions || "default"))));
         };
         refill();
-        return { node: label("Case conditions", s), read: () => s.value, refill };
+        return { node: labelled("Case conditions", s), read: () => s.value, refill };
       }
       case "urgency": {
-        const s = select(URGENCIES.map((u) => opt(u, u, u === ev.urgency)));
-        return { node: label("Urgency", s), read: () => s.value };
+        const s = select(terms("urgencies").map((u) => opt(u.value, u.label, u.value === ev.urgency)));
+        return { node: labelled("Urgency", s), read: () => s.value };
       }
       case "close_type": {
-        const s = select([opt("", "automatic (normal, or overdue if late)"), ...CLOSE_TYPES.map((c) => opt(c, c))]);
-        return { node: label("Close type", s), read: () => s.value };
+        const s = select([opt("", "automatic (normal, or overdue if late)"),
+          ...terms("close_types").map((c) => opt(c.value, c.label))]);
+        return { node: labelled("Close type", s), read: () => s.value };
       }
       case "level": {
-        const above = LEVELS.slice(LEVELS.indexOf(ev.level) + 1);
-        const s = select([opt("", "one level up"), ...above.map((l) => opt(l, l))]);
-        return { node: label("Escalate to", s), read: () => s.value };
+        const levels = terms("levels");
+        const above = levels.slice(levels.findIndex((l) => l.value === ev.level) + 1);
+        const s = select([opt("", "one level up"), ...above.map((l) => opt(l.value, l.label))]);
+        return { node: labelled("Escalate to", s), read: () => s.value };
       }
       case "rating": {
         const box = el("div", { class: "rating", testid: `field-${name}` });
@@ -367,13 +381,13 @@ export class EventDetail {
           const c = box.querySelector("input:checked");
           return c ? Number(c.value) : "";
         };
-        return { node: label("Rating", box), read };
+        return { node: labelled("Rating", box), read };
       }
       case "extra": {
         const v = el("input", { type: "number", min: "0.5", step: "0.5", value: "1", testid: "field-extra-value" });
         const u = el("select", { testid: "field-extra-unit" },
           ...["work_hours", "work_days", "hours", "minutes"].map((x) => opt(x, words(x))));
-        return { node: label("More time", el("div", { class: "row", testid: `field-${name}` }, v, u)),
+        return { node: labelled("More time", el("div", { class: "row", testid: `field-${name}` }, v, u)),
           read: () => (v.value ? { value: Number(v.value), unit: u.value } : "") };
       }
       case "department": return this.departmentInput(name, required);
@@ -384,12 +398,12 @@ export class EventDetail {
             el("input", { type: "checkbox", value: d.id, dataset: { testid: `co-${d.id}` } }),
             el("span", { textContent: d.name })));
         }
-        return { node: label("Co-handlers", box),
+        return { node: labelled("Co-handlers", box),
           read: () => [...box.querySelectorAll("input:checked")].map((c) => c.value) };
       }
       default: {
         const i = el("input", { name, testid: `field-${name}` });
-        return { node: label(words(name), i), read: () => i.value.trim() };
+        return { node: labelled(words(name), i), read: () => i.value.trim() };
       }
     }
   }
@@ -451,11 +465,12 @@ export class EventDetail {
       const res = await eventsApi.act(shown.id, action, body);
       this.action = null;
       this.event = res.event;
-      notify(`${words(action)}: ${res.event.id} is now ${words(res.event.state)}.`, { kind: "ok", timeout: 4000 });
+      notify(`${label("actions", action)}: ${res.event.id} is now ${label("states", res.event.state)}.`,
+        { kind: "ok", timeout: 4000 });
       this.panel.place(res.event);
       await this.reload();
     } catch (e) {
-      if (!(e instanceof ApiError)) { reportError(e, words(action)); return; }
+      if (!(e instanceof ApiError)) { reportError(e, label("actions", action)); return; }
       if (e.status === 409) {
         await this.conflict(action, shown, e.body || {});
       } else if (e.status === 422) {
@@ -463,7 +478,7 @@ export class EventDetail {
           : [{ path: "(body)", message: e.body?.message || "not valid" }];
         this.showErrors(form, errors);
       } else {
-        reportError(e, words(action));
+        reportError(e, label("actions", action));
       }
     }
   }
@@ -475,8 +490,9 @@ export class EventDetail {
     const later = this.audit.filter((a) => a.version > shown.version);
     const last = later[later.length - 1] || this.audit[this.audit.length - 1];
     const who = last ? `${last.by} (${words(last.action)})` : "someone else";
-    const now = ev ? `now ${words(ev.state)}, version ${ev.version}` : "reloaded";
-    const open = body.allowed ? `open to you now: ${body.allowed.map(words).join(", ") || "nothing"}` : "";
+    const now = ev ? `now ${label("states", ev.state)}, version ${ev.version}` : "reloaded";
+    const open = body.allowed
+      ? `open to you now: ${body.allowed.map((a) => label("actions", a)).join(", ") || "nothing"}` : "";
     notify(`${shown.id} was changed by ${who} while you decided; your ${words(action)} was not applied. `
       + `Reloaded: ${now}.`, {
       kind: "warn",

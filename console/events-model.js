@@ -1,6 +1,10 @@
-// The events panel's pure parts: the event API calls, wording, filter matching and what each action asks for.
+// The events panel's pure parts: the event API calls, filter matching and what each action asks for (the words
+// and the clock come from events-vocab.js, served by the hall).
 
 import { request } from "./api.js";
+import { districtTime } from "./events-vocab.js";
+
+export { label, terms, words, openStates } from "./events-vocab.js";
 
 const enc = encodeURIComponent;
 
@@ -26,20 +30,6 @@ export const eventsApi = {
   grids: () => request("GET", "/api/events/grids"),
   stats: () => request("GET", "/api/events/stats?period=today"),
 };
-
-// States an event can still move from (the counts at the top): everything but closed and the final ones.
-export const OPEN_STATES = [
-  "reported", "verifying", "to_register", "to_dispatch", "dispatched", "in_progress", "postpone_pending",
-  "suspend_pending", "suspended", "to_check", "to_close", "self_handled",
-];
-
-export const LEVELS = ["grid", "community", "street", "district"];
-export const URGENCIES = ["normal", "urgent", "critical"];
-export const CHANNELS = ["resident", "worker", "department", "camera", "open311"];
-export const CLOSE_TYPES = ["normal", "overdue", "error", "special"];
-
-/** "to_dispatch" -> "to dispatch". */
-export const words = (s) => String(s ?? "").replaceAll("_", " ");
 
 /** The roles that may act from the console; experts (and anyone else) only read. */
 export const ACTING_ROLES = new Set(["admin", "operator", "commander"]);
@@ -127,15 +117,8 @@ export function actionBody(values, version) {
   return body;
 }
 
-/** Local date-time for display from an ISO string or epoch seconds. */
-export function when(v) {
-  if (v == null || v === "") return "";
-  const d = typeof v === "number" ? new Date(v * 1000) : new Date(v);
-  if (Number.isNaN(d.getTime())) return String(v);
-  return d.toLocaleString([], {
-    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
-  });
-}
+/** A date-time for display on the district's clock (whatever the browser's zone), from ISO text or epoch s. */
+export const when = (v) => districtTime(v);
 
 export function throttle(fn, ms) {
   let timer = null;

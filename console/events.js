@@ -1,13 +1,14 @@
 // The events panel: the live list of events with filters, the open counts, warnings, and the detail drawer.
 
-import { ApiError } from "./api.js";
+import { ApiError, request } from "./api.js";
 import { notify } from "./notice.js";
 import { reportError } from "./actions.js";
 import {
   el,
-  eventsApi, OPEN_STATES, CHANNELS, LEVELS, ACTING_ROLES, words, listQuery, matchesFilters, noticeMayMatch, when,
+  eventsApi, ACTING_ROLES, label, terms, openStates, words, listQuery, matchesFilters, noticeMayMatch, when,
   throttle,
 } from "./events-model.js";
+import { loadHall } from "./events-vocab.js";
 import { EventDetail } from "./events-detail.js";
 
 const PAGE = 25;
@@ -93,12 +94,12 @@ export class EventsPanel {
 
   async loadMeta() {
     try {
-      const [tax, grids] = await Promise.all([eventsApi.taxonomy(), eventsApi.grids()]);
+      const [, tax, grids] = await Promise.all([loadHall(request), eventsApi.taxonomy(), eventsApi.grids()]);
       this.meta = { taxonomy: tax.taxonomy, departments: tax.departments, routingMode: tax.routing_mode,
-        states: tax.states, grids: (grids.features || []).map((f) => f.properties || {}) };
+        grids: (grids.features || []).map((f) => f.properties || {}) };
     } catch (e) {
       reportError(e, "Loading the event taxonomy");
-      this.meta = { taxonomy: [], departments: [], routingMode: "", states: OPEN_STATES, grids: [] };
+      this.meta = { taxonomy: [], departments: [], routingMode: "", grids: [] };
     }
     this.fillFilterOptions();
   }
@@ -106,8 +107,8 @@ export class EventsPanel {
   fillFilterOptions() {
     const opt = (value, label) => el("option", { value, textContent: label });
     const sel = (name) => this.root.querySelector(`[data-testid=filter-${name}]`);
-    sel("state").replaceChildren(opt("", "All states"), ...this.meta.states.map((s) => opt(s, words(s))));
-    sel("channel").replaceChildren(opt("", "All channels"), ...CHANNELS.map((c) => opt(c, c)));
+    sel("state").replaceChildren(opt("", "All states"), ...terms("states").map((s) => opt(s.value, s.label)));
+    sel("channel").replaceChildren(opt("", "All channels"), ...terms("channels").map((c) => opt(c.value, c.label)));
     sel("department").replaceChildren(opt("", "All departments"),
       ...this.meta.departments.map((d) => opt(d.id, d.name)));
     const streets = [...new Set(this.meta.grids.map((g) => g.street).filter(Boolean))].sort();
@@ -191,10 +192,11 @@ export class EventsPanel {
     if (warning) { tr.dataset.warning = warning; tr.classList.add(`warn-${warning}`); }
     if (this.detail.id === ev.id) tr.classList.add("selected");
     const badges = el("td", { class: "ev-badges" },
-      ev.level && ev.level !== "grid" ? el("span", { class: "badge badge-level", textContent: ev.level }) : null,
+      ev.level && ev.level !== terms("levels")[0]?.value
+        ? el("span", { class: "badge badge-level", textContent: label("levels", ev.level) }) : null,
       ev.supervised ? el("span", { class: "badge badge-supervised", textContent: "supervised" }) : null,
-      ev.urgency && ev.urgency !== "normal"
-        ? el("span", { class: `badge badge-${ev.urgency}`, textContent: ev.urgency }) : null,
+      ev.urgency && ev.urgency !== terms("urgencies")[0]?.value
+        ? el("span", { class: `badge badge-${ev.urgency}`, textContent: label("urgencies", ev.urgency) }) : null,
       ev.overdue
         ? el("span", { class: "badge badge-overdue", testid: "badge-overdue", textContent: "overdue" }) : null);
     tr.append(
@@ -208,7 +210,9 @@ export class EventsPanel {
       el("td", { class: "ev-addr" },
         el("div", { textContent: ev.address || (ev.lat != null ? `${ev.lat}, ${ev.lon}` : "—") }),
         el("div", { class: "ev-sub", textContent: ev.description || "" })),
-      el("td", {}, el("span", { class: `state state-${ev.state}`, testid: "row-state", textContent: words(ev.state) })),
+      el("td", {}, el("span", {
+        class: `state state-${ev.state}`, testid: "row-state", textContent: label("states", ev.state),
+      })),
       el("td", { class: "ev-dept", testid: "row-department",
         textContent: ev.department ? this.departmentName(ev.department) : "—" }),
       el("td", { class: "ev-area", textContent: ev.grid || (ev.outside_grid ? "outside" : "—") }),
@@ -309,7 +313,7 @@ export class EventsPanel {
   }
 
   warningDetails(w) {
-    const out = [`state: ${words(w.state)}`];
+    const out = [`state: ${label("states", w.state)}`];
     if (w.department) out.push(`department: ${this.departmentName(w.department)}`);
     if (w.due_at) out.push(`due: ${when(w.due_at)}`);
     return out;
@@ -341,12 +345,12 @@ export class EventsPanel {
       b.addEventListener("click", onClick);
       return b;
     };
-    const open = OPEN_STATES.reduce((a, s) => a + (now[s] || 0), 0);
+    const open = openStates().reduce((a, s) => a + (now[s] || 0), 0);
     box.replaceChildren(
       chip("count-open", "open now", open, "chip-total", () => this.setFilters({ state: "", overdue: "" })),
       chip("count-overdue", "overdue", overdue.total, overdue.total ? "chip-overdue" : "",
         () => this.setFilters({ overdue: "true", state: "" })),
-      ...OPEN_STATES.filter((s) => now[s]).map((s) => chip(`count-${s}`, words(s), now[s], "",
+      ...openStates().filter((s) => now[s]).map((s) => chip(`count-${s}`, label("states", s), now[s], "",
         () => this.setFilters({ state: s, overdue: "" }))));
     this.refreshTotal();
   }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from PIL import Image
 
 from backend import appkeys, keys
 from backend.config import DEFAULT_CONFIG, load_config
@@ -44,8 +47,15 @@ DEPT = Actor("dept1", "department", frozenset({"sanitation", "street-west", "wat
 ADMIN = Actor("admin", "admin")
 
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200 + b"\xff\xd9"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+def image(kind: str = "JPEG", colour: tuple[int, int, int] = (200, 80, 40), size: tuple[int, int] = (32, 24)) -> bytes:
+    """A real (small, one-colour) photo, as the photo check decodes it whole."""
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, kind)
+    return buf.getvalue()
+
+
+JPEG = image("JPEG")
+PNG = image("PNG")
 
 
 async def make_client(redis_url: str, data_dir, cfg=CFG):

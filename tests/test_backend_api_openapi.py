@@ -138,6 +138,8 @@ async def test_a_tour_of_real_calls_matches_the_documented_schemas(api_client):
     await t.call("GET", "/api/auth/me", expect=401)
     await t.call("GET", "/healthz", expect=200)
     await t.call("GET", "/api/openapi.json", expect=200)
+    await t.call("GET", "/api/hall", headers=op, expect=200)
+    await t.call("GET", "/api/hall", expect=401)
 
     wall = await t.call("GET", "/api/wall", headers=op, expect=200)
     await t.call("GET", "/api/wall", headers=worker, expect=403)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -42,9 +43,12 @@ async def test_a_resident_report_goes_round_the_whole_loop(api, who):
                      201)
     ev = rep["event"]
     assert rep["created"] and ev["state"] == "reported" and ev["grid"] == "g01" and ev["community"] == "c-harmony"
-    assert ev["reporter"] == "resident-42" and ev["countdown"]["node"] == "accept"
-    assert ev["countdown"]["light"] == "green"
+    assert ev["countdown"]["node"] == "accept" and ev["countdown"]["light"] == "green"
     eid = ev["id"]
+    # the integration that filed it reads the resident as a pseudonym; the centre, who calls back, by name
+    assert ev["reporter"].startswith("Resident #") and ev["contact"] is None
+    centre = (await (await api.get(f"/api/events/{eid}", headers=who["operator1"])).json())["event"]
+    assert centre["reporter"] == "resident-42" and centre["reporter_alias"] == ev["reporter"]
     assert (await act(api, eid, "accept", who["operator1"]))["event"]["state"] == "verifying"
     await act(api, eid, "verify", who["worker1"], {"note": "seen it"})
     ev = (await act(api, eid, "register", who["operator1"], {"urgency": "urgent"}))["event"]
@@ -314,3 +318,53 @@ async def test_taxonomy_gives_classes_departments_and_the_photo_limits(api, who)
     assert body["photos"]["max_bytes"] == 5 * 1024 * 1024 and body["photos"]["max_per_report"] >= 1
     assert "image/jpeg" in body["photos"]["types"]
     assert (await api.get("/api/events/taxonomy")).status == 401
+
+
+async def test_every_event_body_works_from_real_json(api, who):
+    """JSON's own types: integers where floats go, the vocabularies' words, nested limits."""
+    def send(path: str, body: dict, user: str):
+        return api.post(path, data=json.dumps(body), headers={**who[user], "Content-Type": "application/json"})
+
+    resp = await send("/api/events", report_body(lat=36, lon=117, urgency="urgent"), "integration")
+    assert resp.status == 201, await resp.text()
+    ev = (await resp.json())["event"]
+    assert (ev["lat"], ev["lon"], ev["urgency"], ev["outside_grid"]) == (36.0, 117.0, "urgent", True)
+    eid = (await post(api, "/api/events", who["worker1"], report_body(channel="worker", contact=None), 201))["event"]
+    eid = eid["id"]
+    steps = [("accept", "operator1", {"version": 1}), ("set_urgency", "operator1", {"urgency": "critical"}),
+             ("escalate", "worker1", {"level": "street"}),
+             ("register", "operator1", {"category": "0201", "conditions": "default", "urgency": "normal"}),
+             ("dispatch", "commander1", {"department": "water", "co_handlers": ["sanitation"]}),
+             ("receive", "dept1", {}), ("request_postpone", "dept1", {"extra": {"value": 1, "unit": "hours"},
+                                                                      "note": "parts"}),
+             ("approve_postpone", "commander1", {}), ("feedback", "dept1", {"result": "fixed"}),
+             ("check_pass", "worker1", {}), ("close", "operator1", {"close_type": "special"}),
+             ("evaluate", "operator1", {"rating": 5, "note": "thanks"})]
+    for action, user, body in steps:
+        resp = await send(f"/api/events/{eid}/{action}", body, user)
+        assert resp.status == 200, (action, await resp.text())
+    ev = (await resp.json())["event"]
+    assert (ev["state"], ev["close_type"], ev["rating"], ev["level"]) == ("evaluated", "special", 5, "street")
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/events", report_body(lat="36.645"), "lat"),
+    ("/api/events", report_body(self_handled="true"), "self_handled"),
+    ("/api/events", report_body(photos="0" * 64), "photos"),
+    ("/api/events", report_body(description={"text": "x"}), "description"),
+    ("/api/events", report_body(urgency=1), "urgency"),
+    ("{event}/evaluate", {"rating": "5"}, "rating"),
+    ("{event}/evaluate", {"rating": 4.5}, "rating"),
+    ("{event}/accept", {"version": "1"}, "version"),
+    ("{event}/request_postpone", {"extra": {"value": "1", "unit": "hours"}, "note": "x"}, "extra.value"),
+    ("{event}/request_postpone", {"extra": {"value": 1, "unit": "fortnights"}, "note": "x"}, "extra.unit"),
+    ("{event}/dispatch", {"department": "water", "co_handlers": "sanitation"}, "co_handlers"),
+    ("{event}/escalate", {"level": "galaxy"}, "level"),
+    ("{event}/close", {"close_type": "whatever"}, "close_type"),
+])
+async def test_a_body_of_the_wrong_json_type_is_refused_naming_the_field(api, who, path, body, field):
+    eid = (await post(api, "/api/events", who["integration"], report_body(), 201))["event"]["id"]
+    resp = await api.post(path.replace("{event}", f"/api/events/{eid}"), json=body, headers=who["admin"])
+    data = await resp.json()
+    assert resp.status == 422, data
+    assert field in [e["path"] for e in data["errors"]], data

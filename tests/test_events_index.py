@@ -126,8 +126,8 @@ async def check_queries(svc: EventService, rng: random.Random, rounds: int, who:
     nonempty = 0
     for _ in range(rounds):
         q = random_query(rng, evs)
-        since = svc._parse_time(q.since, "since") if q.since else float("-inf")
-        until = svc._parse_time(q.until, "until") if q.until else float("inf")
+        since = svc.parse_time(q.since, "since") if q.since else float("-inf")
+        until = svc.parse_time(q.until, "until") if q.until else float("inf")
         want = [e.id for e in evs if matches(e, q) and since <= e.reported_at <= until
                 and (who is None or svc.visible(e, who))]
         got, total = await svc.list(q, who)

@@ -371,3 +371,12 @@ def test_a_transition_never_changes_its_input():
     before = ev.model_dump()
     transition(ev, "accept", OPERATOR, Params(), at(2025, 6, 2, 9), rules())
     assert ev.model_dump() == before
+
+
+def test_each_action_is_one_step_of_the_table_with_its_moves_roles_and_effect():
+    assert list(wf.STEPS) == list(ACTIONS)
+    for action, step in wf.STEPS.items():
+        assert callable(step.effect) and step.roles, action
+        assert set(step.moves) == {s for (s, a) in EXPECTED if a == action} or not step.moves, action
+        assert (not step.moves) == (action in ("supervise", "set_urgency", "escalate")), action
+        assert step.roles - {wf.SYSTEM} == EXPECTED_ROLES[action], action

@@ -11,12 +11,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from .vocab import Channel, Level, Urgency
+
 Unit = Literal["minutes", "hours", "work_hours", "work_days"]
-Level = Literal["grid", "community", "street", "district"]
-LEVELS: tuple[str, ...] = ("grid", "community", "street", "district")
-Channel = Literal["resident", "worker", "department", "camera", "open311"]
-CHANNELS: tuple[str, ...] = ("resident", "worker", "department", "camera", "open311")
-Urgency = Literal["normal", "urgent", "critical"]
+LEVELS: tuple[Level, ...] = tuple(Level)
 EVENT_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 
@@ -61,7 +59,7 @@ class MajorClass(_M):
 class Department(_M):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    level: Level = "district"
+    level: Level = Level.DISTRICT
     users: list[str] = Field([], description="user names (role department) who act for it")
 
 
@@ -127,7 +125,14 @@ DEFAULT_LIMITS: dict[str, Limit] = {
 class EscalationRule(_M):
     categories: list[str] = Field([], description="codes this rule applies to; empty: all")
     overdue_minutes: Annotated[float, Field(ge=0)] = 0
-    level: Literal["community", "street", "district"]
+    level: Level = Field(description="community, street or district (above the grid)")
+
+    @field_validator("level")
+    @classmethod
+    def _above_the_grid(cls, v: Level) -> Level:
+        if v == Level.GRID:
+            raise ValueError("escalation goes above the grid: community, street or district")
+        return v
 
 
 class PhotosConfig(_M):
@@ -170,12 +175,20 @@ class DemoFlowConfig(_M):
         return self
 
 
+class Open311Config(_M):
+    publish_channels: list[Channel] = Field([Channel.OPEN311], description="the events GET /open311/v2/requests "
+                                            "lists (no token needed): those reported through these channels")
+    status_notes: Literal["public", "result", "none"] = Field(
+        "public", description="public: the state in public words (received, in progress, closed, ...); result: "
+                              "and the handling result once closed; none: no notes")
+
+
 class EventsConfig(_M):
     grids: str | None = Field(None, description="GeoJSON FeatureCollection of the grids (path, relative to the "
                                                 "configuration file); properties: id, name, community, street, worker")
-    urgency_factors: dict[Urgency, Annotated[float, Field(gt=0, le=1)]] = {"normal": 1.0, "urgent": 0.5,
-                                                                            "critical": 0.25}
-    verify_channels: list[Channel] = Field(["resident", "camera", "open311"],
+    urgency_factors: dict[Urgency, Annotated[float, Field(gt=0, le=1)]] = {
+        Urgency.NORMAL: 1.0, Urgency.URGENT: 0.5, Urgency.CRITICAL: 0.25}
+    verify_channels: list[Channel] = Field([Channel.RESIDENT, Channel.CAMERA, Channel.OPEN311],
                                            description="reports from these channels are verified on site")
     soon_due: Annotated[float, Field(gt=0, lt=1)] = Field(0.8, description="share of a limit used that turns "
                                                                              "the light yellow (soon-due warning)")
@@ -185,12 +198,13 @@ class EventsConfig(_M):
     departments: list[Department] = []
     taxonomy: list[MajorClass] = []
     routing: RoutingConfig = RoutingConfig()
-    escalation: list[EscalationRule] = [EscalationRule(overdue_minutes=0, level="community"),
-                                        EscalationRule(overdue_minutes=240, level="street"),
-                                        EscalationRule(overdue_minutes=1440, level="district")]
+    escalation: list[EscalationRule] = [EscalationRule(overdue_minutes=0, level=Level.COMMUNITY),
+                                        EscalationRule(overdue_minutes=240, level=Level.STREET),
+                                        EscalationRule(overdue_minutes=1440, level=Level.DISTRICT)]
     photos: PhotosConfig = PhotosConfig()
     kpi: KpiConfig = KpiConfig()
     demo: DemoFlowConfig = DemoFlowConfig()
+    open311: Open311Config = Open311Config()
 
     _grids: dict[str, Any] | None = PrivateAttr(None)
 

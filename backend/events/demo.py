@@ -15,6 +15,7 @@ from . import workflow as wf
 from .model import Event
 from .schemas import ActionIn, ReportIn
 from .service import EventService
+from .vocab import EventState
 
 log = logging.getLogger("hall.events.demo")
 
@@ -151,7 +152,7 @@ class EventDemo:
         after = await step("accept", self.operator)
         if after is None:
             return
-        if after.state == wf.VERIFYING:
+        if after.state == EventState.VERIFYING:
             if rng.random() < 0.05:
                 await step("dismiss", self.worker, note="Nothing found on site")
                 return
@@ -161,7 +162,7 @@ class EventDemo:
         if after is None:
             return
         cands = [c["department"] for c in (after.routing or {}).get("candidates", [])] or ["sanitation"]
-        if after.state == wf.TO_DISPATCH:  # else the routing rule has dispatched it already
+        if after.state == EventState.TO_DISPATCH:  # else the routing rule has dispatched it already
             wrong = len(cands) > 1 and rng.random() < 0.08
             after = await step("dispatch", self.operator, department=cands[1] if wrong else cands[0])
             if after is None:

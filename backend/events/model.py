@@ -26,6 +26,7 @@ class Event(BaseModel):
     photos: list[str] = []
     reporter: str
     reporter_role: str
+    reporter_alias: str | None = Field(None, description="a resident reporter's pseudonym (backend/privacy.py)")
     contact: str | None = None
     urgency: str = "normal"
     level: str = "grid"

@@ -1,12 +1,15 @@
-"""Report photos: checked by their magic bytes, size-limited, stored under the data directory by
-content hash (written in a thread, fsynced, renamed into place)."""
+"""Report photos: checked by their magic bytes and by decoding them whole (Pillow, in a thread), size-limited,
+stored under the data directory by content hash (written in a thread, fsynced, renamed into place)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 from pathlib import Path
+
+from PIL import Image
 
 KINDS: tuple[tuple[bytes, int, str, str], ...] = (
     (b"\xff\xd8\xff", 0, "image/jpeg", "jpg"),
@@ -15,8 +18,28 @@ KINDS: tuple[tuple[bytes, int, str, str], ...] = (
 )
 
 
+MAX_PIXELS = 64_000_000  # a bigger picture is no phone photo (and would take seconds and gigabytes to decode)
+PIL_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
+
+
 class PhotoError(ValueError):
     pass
+
+
+def decode(data: bytes, ext: str) -> tuple[int, int]:
+    """Decode the whole image (blocking: call it in a thread); its size, or PhotoError if it is not one
+    whole picture of the kind its first bytes say (a JPEG header followed by a web page is not a photo)."""
+    try:
+        with Image.open(io.BytesIO(data), formats=[PIL_FORMATS[ext]]) as img:
+            w, h = img.size
+            if w * h > MAX_PIXELS:
+                raise PhotoError(f"the photo has {w}x{h} pixels: at most {MAX_PIXELS // 1_000_000} megapixels")
+            img.load()
+    except PhotoError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+        raise PhotoError(f"not a whole {PIL_FORMATS[ext]} image: it does not decode") from None
+    return w, h
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:
@@ -44,6 +67,7 @@ class PhotoStore:
         if kind is None:
             raise PhotoError("not an image: send a JPEG, PNG or WebP photo")
         ctype, ext = kind
+        await asyncio.to_thread(decode, data, ext)
         sha = hashlib.sha256(data).hexdigest()
         await asyncio.to_thread(self._write, self.path(sha, ext), data)
         return {"sha256": sha, "content_type": ctype, "size": len(data)}

@@ -1,34 +1,62 @@
-"""Request and response bodies of the event API (pydantic; the same models make the OpenAPI document)."""
+"""Request and response bodies of the event API (pydantic; the same models make the OpenAPI document).
+
+Bodies are strict (parsed from JSON by pydantic's parser: a number is not a string, an object is not a name;
+floats take integers, the vocabularies their words); queries are lax, as they come as text."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationInfo, WithJsonSchema, field_validator
 
-from .config import Channel, Level, Limit, Urgency
+from .config import Limit
+from .vocab import Channel, CloseType, Level, Urgency
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="a photo's SHA-256, from POST /api/events/photos")]
 EventId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Note = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class _In(BaseModel):
+def _words(vocabulary: type[StrEnum]) -> WithJsonSchema:
+    """The words inline in the OpenAPI document (query parameters have no place for shared schemas)."""
+    return WithJsonSchema({"type": "string", "enum": [t.value for t in vocabulary]})
+
+
+# A word of a vocabulary: its value in JSON (strict bodies included), the enum or its value from Python.
+ChannelWord = Annotated[Channel, Strict(False), _words(Channel)]
+LevelWord = Annotated[Level, Strict(False), _words(Level)]
+UrgencyWord = Annotated[Urgency, Strict(False), _words(Urgency)]
+CloseTypeWord = Annotated[CloseType, Strict(False), _words(CloseType)]
+
+
+class _Body(BaseModel):
+    """A JSON request body: strict types, no unknown fields."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _Query(BaseModel):
+    """A query string: text parsed into its types, no unknown parameters."""
     model_config = ConfigDict(extra="forbid")
 
 
-class ReportIn(_In):
-    channel: Channel
+class LimitIn(Limit):
+    """How much more time (a postponement), as a body gives it."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ReportIn(_Body):
+    channel: ChannelWord
     description: Annotated[str, Field(min_length=1, max_length=2000)]
     category: Annotated[str | None, Field(pattern=r"^\d{4}$", description="minor class code")] = None
     lat: Annotated[float | None, Field(ge=-90, le=90)] = None
     lon: Annotated[float | None, Field(ge=-180, le=180, validate_default=True)] = None
     address: Annotated[str | None, Field(max_length=200)] = None
     photos: Annotated[list[Sha256], Field(max_length=50)] = []
-    urgency: Urgency = "normal"
+    urgency: UrgencyWord = Urgency.NORMAL
     contact: Annotated[str | None, Field(max_length=100, description="resident's phone or e-mail")] = None
-    reporter_name: Annotated[str | None, Field(max_length=64, description="who reported, for reports filed "
-                                                                         "by an integration")] = None
+    reporter_name: Annotated[str | None, Field(max_length=100, description="who reported, for reports filed "
+                                                                          "by an integration")] = None
     camera: Annotated[str | None, Field(max_length=64, description="source id of a camera alarm")] = None
     self_handled: bool = Field(False, description="grid worker fixed it at once (short path; give result)")
     result: Annotated[str | None, Field(max_length=2000)] = None
@@ -43,7 +71,7 @@ class ReportIn(_In):
         return v
 
 
-class ActionIn(_In):
+class ActionIn(_Body):
     """Parameters of a transition; which ones an action needs is listed with each route."""
     note: Note | None = None
     version: Annotated[int | None, Field(ge=0, description="the event version this was decided on "
@@ -52,14 +80,14 @@ class ActionIn(_In):
     co_handlers: Annotated[list[Annotated[str, Field(max_length=64)]] | None, Field(max_length=10)] = None
     category: Annotated[str | None, Field(pattern=r"^\d{4}$")] = None
     conditions: Annotated[str | None, Field(max_length=32)] = None
-    urgency: Urgency | None = None
-    close_type: Literal["normal", "overdue", "error", "special"] | None = None
+    urgency: UrgencyWord | None = None
+    close_type: CloseTypeWord | None = None
     rating: Annotated[int | None, Field(ge=1, le=5)] = None
     result: Annotated[str | None, Field(min_length=1, max_length=2000)] = None
     photos: Annotated[list[Sha256] | None, Field(max_length=50)] = None
-    extra: Limit | None = None
+    extra: LimitIn | None = None
     original: EventId | None = None
-    level: Level | None = None
+    level: LevelWord | None = None
 
 
 class EventOut(BaseModel):
@@ -92,13 +120,13 @@ class AuditOut(BaseModel):
     audit: list[dict[str, Any]]
 
 
-class EventsQuery(_In):
+class EventsQuery(_Query):
     state: str | None = None
-    channel: Channel | None = None
+    channel: ChannelWord | None = None
     category: Annotated[str | None, Field(pattern=r"^\d{2}(\d{2})?$")] = None
     grid: Annotated[str | None, Field(max_length=64)] = None
     department: Annotated[str | None, Field(max_length=64)] = None
-    level: Level | None = None
+    level: LevelWord | None = None
     overdue: bool | None = None
     supervised: bool | None = None
     open: Annotated[bool | None, Field(description="true: not yet closed, refused, cancelled or a duplicate")] = None
@@ -115,13 +143,13 @@ class ExportQuery(EventsQuery):
     limit: Annotated[int, Field(ge=1, le=100_000)] = 10_000
 
 
-class AuditExportQuery(_In):
+class AuditExportQuery(_Query):
     format: Literal["json", "csv"] = "json"
     count: Annotated[int, Field(ge=1, le=100_000)] = 10_000
     after: Annotated[str | None, Field(pattern=r"^\d+-\d+$", description="stream id to continue after")] = None
 
 
-class PeriodQuery(_In):
+class PeriodQuery(_Query):
     period: Literal["today", "week", "month", "custom"] = "today"
     start: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="first day (custom)")] = None
     end: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="last day (custom)")] = None
@@ -136,3 +164,26 @@ class PhotoOut(BaseModel):
     content_type: str
     size: int
     url: str
+
+
+class TermOut(BaseModel):
+    value: str
+    label: str
+
+
+class StateTermOut(TermOut):
+    open: bool = Field(description="not yet closed, refused, cancelled or a duplicate")
+
+
+class ActionTermOut(TermOut):
+    overlay: bool = Field(description="taken in any open state, the state stays (supervise, urgency, escalate)")
+
+
+class VocabularyOut(BaseModel):
+    """The events' words for the pages (events/vocab.py), in loop order, each with its label."""
+    states: list[StateTermOut]
+    actions: list[ActionTermOut]
+    channels: list[TermOut]
+    levels: list[TermOut]
+    urgencies: list[TermOut]
+    close_types: list[TermOut]

@@ -16,9 +16,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from .. import keys
+from .. import keys, privacy
 from .model import Event
-from .workflow import MOVES, OPEN, ROLES_FOR, SYSTEM, Outcome
+from .vocab import OPEN
+from .workflow import MOVES, ROLES_FOR, SYSTEM, Outcome
 
 # state -> the roles with a step of the loop to take in it (overlays such as escalate do not count)
 AWAITING: dict[str, frozenset[str]] = {}
@@ -28,13 +29,17 @@ for _action, _moves in MOVES.items():
 
 AUDIT_MAXLEN = 1_000_000  # the global audit stream keeps about this many entries; per-event logs are whole
 
-# KEYS[1] = the event hash. ARGV: 1 expected version ('' = must not exist yet), 2 idempotency key
-# ('' = none), 3 event id, 4 new version, 5 new state, 6 document JSON, 7 further commands (JSON list of
-# lists of strings), 8 idempotency TTL seconds.
-# Replies {1, version} written, {0, current version} stale, {2, event id} already reported.
+# One write, all or nothing. KEYS: 1 the event hash, then the idempotency key if ARGV[2] is '1', then every key
+# the further commands touch (Redis Cluster routes a script by the keys it declares). ARGV: 1 expected version
+# ('' = must not exist yet), 2 '1' if KEYS[2] is the idempotency key, 3 event id, 4 new version, 5 new state,
+# 6 document JSON, 7 further commands (JSON list of [command, index in KEYS of its one key, arguments...]),
+# 8 idempotency TTL seconds. Replies {1, version} written, {0, current version} stale, {2, event id} already
+# reported.
 _WRITE = """
-if ARGV[2] ~= '' then
-  local existing = redis.call('GET', ARGV[2])
+local idem = nil
+if ARGV[2] == '1' then
+  idem = KEYS[2]
+  local existing = redis.call('GET', idem)
   if existing then return {2, existing} end
 end
 local cur = redis.call('HGET', KEYS[1], 'version')
@@ -44,8 +49,11 @@ elseif cur ~= ARGV[1] then
   return {0, cur or ''}
 end
 redis.call('HSET', KEYS[1], 'version', ARGV[4], 'state', ARGV[5], 'data', ARGV[6])
-if ARGV[2] ~= '' then redis.call('SET', ARGV[2], ARGV[3], 'EX', ARGV[8]) end
-for _, cmd in ipairs(cjson.decode(ARGV[7])) do redis.call(unpack(cmd)) end
+if idem then redis.call('SET', idem, ARGV[3], 'EX', ARGV[8]) end
+for _, cmd in ipairs(cjson.decode(ARGV[7])) do
+  cmd[2] = KEYS[cmd[2]]
+  redis.call(unpack(cmd))
+end
 return {1, ARGV[4]}
 """
 
@@ -316,13 +324,12 @@ class EventStore:
         """Write a new event; (id, True), or (first id, False) if this report was made before."""
         cohort = keys.event_stats(self.day(ev.reported_at))
         cmds = [["ZADD", keys.EVENTS_INDEX, _s(ev.reported_at), ev.id],
-                ["ZINCRBY", keys.event_reporters(self.day(ev.reported_at)), "1", ev.reporter
-                 if ev.channel not in ("resident", "open311") or not ev.contact else f"{ev.reporter}/{ev.contact}"],
+                ["ZINCRBY", keys.event_reporters(self.day(ev.reported_at)), "1",
+                 privacy.reporter_member(ev.channel, ev.reporter, ev.contact)],
                 ["HINCRBY", cohort, f"hour:{self.hour(ev.reported_at):02d}", "1"]]
         cmds += self._common(ev, None, audit, counts, timers, now)
-        res = await self._write(keys=[keys.event(ev.id)], args=[
-            "", keys.event_idempotency(idem_digest) if idem_digest else "", ev.id, str(ev.version), ev.state,
-            ev.model_dump_json(), json.dumps(cmds), str(self.idem_ttl)])
+        idem = keys.event_idempotency(idem_digest) if idem_digest else None
+        res = await self._run_write(ev, idem, cmds, "", str(self.idem_ttl))
         code, value = int(res[0]), str(res[1])
         if code == 1:
             return ev.id, True
@@ -335,10 +342,23 @@ class EventStore:
         """Write one transition, if the event is still at the version of `prev` (as read); else raise Stale."""
         ev = out.event
         cmds = self._common(ev, prev, out.audit, out.counts, timers, now) + (extra or [])
-        res = await self._write(keys=[keys.event(ev.id)], args=[
-            str(prev.version), "", ev.id, str(ev.version), ev.state, ev.model_dump_json(), json.dumps(cmds), "0"])
+        res = await self._run_write(ev, None, cmds, str(prev.version), "0")
         if int(res[0]) != 1:
             raise Stale(f"event {ev.id} is at version {res[1]}, not {prev.version}")
+
+    async def _run_write(self, ev: Event, idem: str | None, cmds: list[list[str]], expected: str,
+                         ttl: str) -> list[Any]:
+        """One `_WRITE`: every key the commands touch is declared in KEYS, each command naming its key by index."""
+        declared = [keys.event(ev.id), *([idem] if idem else [])]
+        index = {k: i + 1 for i, k in enumerate(declared)}
+        indexed: list[list[str | int]] = []
+        for name, key, *rest in cmds:
+            if key not in index:
+                declared.append(key)
+                index[key] = len(declared)
+            indexed.append([name, index[key], *rest])
+        return await self._write(keys=declared, args=[expected, "1" if idem else "", ev.id, str(ev.version), ev.state,
+                                                      ev.model_dump_json(), json.dumps(indexed), ttl])
 
     # -- timers -------------------------------------------------------------------------
     async def lease(self, key: str, now: float, lease_s: float = 30, max_items: int = 200) -> tuple[str, list[str]]:
@@ -375,13 +395,13 @@ class EventStore:
     async def states_now(self) -> dict[str, int]:
         return {k: int(v) for k, v in (await self.redis.hgetall(keys.EVENTS_STATES)).items() if int(v)}
 
-    async def top_reporters(self, days: list[date], n: int = 10) -> list[dict]:
+    async def top_reporters(self, days: list[date], n: int = 10) -> list[tuple[str, float]]:
+        """The `n` most frequent reporters of the days, as stored (privacy.py names them for each reader)."""
         ks = [keys.event_reporters(d.isoformat()) for d in days]
         if not ks:
             return []
         rows = await self.redis.zunion(ks, withscores=True)
-        rows = sorted(rows, key=lambda r: (-r[1], r[0]))[:n]
-        return [{"reporter": name, "reports": int(score)} for name, score in rows]
+        return sorted(rows, key=lambda r: (-r[1], r[0]))[:n]
 
 
 def _parse_events(raws: list[str | None]) -> list[Event]:

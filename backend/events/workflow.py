@@ -1,5 +1,5 @@
-"""The closed loop as a pure state machine: which action is allowed in which state and to whom,
-what each does to an event (deadline clocks, overlays) and which counters it moves.
+"""The closed loop as a pure state machine: which action is allowed in which state and to whom, and
+what each does to an event (deadline clocks, overlays, counters): one `Step` per action in `STEPS`.
 
 accept/refuse -> verify on site (public reports) -> register/cancel -> dispatch (main handler,
 co-handlers; the receiver may return it) -> in progress (postpone, suspend with approval;
@@ -9,6 +9,7 @@ matters take the self-handled short path. Supervision, urgency and escalation ar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,71 +20,21 @@ from .config import LEVELS, EventsConfig, Limit
 from .model import Event
 from .routing import Area, RoutingError, level_above, next_level, route
 from .taxonomy import Taxonomy
+from .vocab import FINAL, OPEN, OVERLAYS, RESIDENT_CHANNELS, Action, Channel, CloseType, EventState
 
-# -- states ---------------------------------------------------------------------------
-REPORTED = "reported"
-VERIFYING = "verifying"
-TO_REGISTER = "to_register"
-TO_DISPATCH = "to_dispatch"
-DISPATCHED = "dispatched"
-IN_PROGRESS = "in_progress"
-POSTPONE_PENDING = "postpone_pending"
-SUSPEND_PENDING = "suspend_pending"
-SUSPENDED = "suspended"
-TO_CHECK = "to_check"
-TO_CLOSE = "to_close"
-SELF_HANDLED = "self_handled"
-CLOSED = "closed"
-EVALUATED = "evaluated"
-REFUSED = "refused"
-CANCELLED = "cancelled"
-DUPLICATE = "duplicate"
-
-STATES: tuple[str, ...] = (REPORTED, VERIFYING, TO_REGISTER, TO_DISPATCH, DISPATCHED, IN_PROGRESS, POSTPONE_PENDING,
-                           SUSPEND_PENDING, SUSPENDED, TO_CHECK, TO_CLOSE, SELF_HANDLED, CLOSED, EVALUATED, REFUSED,
-                           CANCELLED, DUPLICATE)
-FINAL: frozenset[str] = frozenset({EVALUATED, REFUSED, CANCELLED, DUPLICATE})
-OPEN: frozenset[str] = frozenset(STATES) - FINAL - {CLOSED}
-HANDLING: frozenset[str] = frozenset({IN_PROGRESS, POSTPONE_PENDING, SUSPEND_PENDING, SUSPENDED})
+S = EventState
+A = Action
+STATES: tuple[EventState, ...] = tuple(EventState)
+ACTIONS: tuple[Action, ...] = tuple(Action)
+HANDLING: frozenset[EventState] = frozenset({S.IN_PROGRESS, S.POSTPONE_PENDING, S.SUSPEND_PENDING, S.SUSPENDED})
 
 # The node (and its time limit) an event waits at in each state; handling states use the case clock.
-NODE_OF: dict[str, str | None] = {
-    REPORTED: "accept", VERIFYING: "verify", TO_REGISTER: "register", TO_DISPATCH: "dispatch",
-    DISPATCHED: "receive", IN_PROGRESS: "handle", POSTPONE_PENDING: "handle", SUSPEND_PENDING: "handle",
-    SUSPENDED: "handle", TO_CHECK: "check", TO_CLOSE: "close", SELF_HANDLED: "confirm", CLOSED: None,
-    EVALUATED: None, REFUSED: None, CANCELLED: None, DUPLICATE: None,
+NODE_OF: dict[EventState, str | None] = {
+    S.REPORTED: "accept", S.VERIFYING: "verify", S.TO_REGISTER: "register", S.TO_DISPATCH: "dispatch",
+    S.DISPATCHED: "receive", S.IN_PROGRESS: "handle", S.POSTPONE_PENDING: "handle", S.SUSPEND_PENDING: "handle",
+    S.SUSPENDED: "handle", S.TO_CHECK: "check", S.TO_CLOSE: "close", S.SELF_HANDLED: "confirm", S.CLOSED: None,
+    S.EVALUATED: None, S.REFUSED: None, S.CANCELLED: None, S.DUPLICATE: None,
 }
-
-# -- actions: from-state -> to-state ("*verify*" resolves by channel) -------------------------
-_VERIFY_OR_REGISTER = "*"
-MOVES: dict[str, dict[str, str]] = {
-    "accept": {REPORTED: _VERIFY_OR_REGISTER},
-    "refuse": {REPORTED: REFUSED},
-    "verify": {VERIFYING: TO_REGISTER},
-    "dismiss": {VERIFYING: CANCELLED},
-    "register": {TO_REGISTER: TO_DISPATCH},
-    "cancel": {TO_REGISTER: CANCELLED, TO_DISPATCH: CANCELLED},
-    "dispatch": {TO_DISPATCH: DISPATCHED},
-    "receive": {DISPATCHED: IN_PROGRESS},
-    "return": {DISPATCHED: TO_DISPATCH},
-    "request_postpone": {IN_PROGRESS: POSTPONE_PENDING},
-    "approve_postpone": {POSTPONE_PENDING: IN_PROGRESS},
-    "deny_postpone": {POSTPONE_PENDING: IN_PROGRESS},
-    "request_suspend": {IN_PROGRESS: SUSPEND_PENDING},
-    "approve_suspend": {SUSPEND_PENDING: SUSPENDED},
-    "deny_suspend": {SUSPEND_PENDING: IN_PROGRESS},
-    "resume": {SUSPENDED: IN_PROGRESS},
-    "feedback": {IN_PROGRESS: TO_CHECK},
-    "check_pass": {TO_CHECK: TO_CLOSE},
-    "check_fail": {TO_CHECK: IN_PROGRESS},
-    "close": {TO_CLOSE: CLOSED},
-    "evaluate": {CLOSED: EVALUATED},
-    "confirm": {SELF_HANDLED: CLOSED},
-    "decline": {SELF_HANDLED: TO_REGISTER},
-    "mark_duplicate": {REPORTED: DUPLICATE, VERIFYING: DUPLICATE, TO_REGISTER: DUPLICATE, TO_DISPATCH: DUPLICATE},
-}
-OVERLAYS: tuple[str, ...] = ("supervise", "set_urgency", "escalate")  # any open state; state unchanged
-ACTIONS: tuple[str, ...] = tuple(MOVES) + OVERLAYS
 
 CENTRE = roles.CENTRE
 LEADERS = roles.LEADERS
@@ -91,29 +42,6 @@ FIELD = roles.FIELD_STEPS
 DEPARTMENT = roles.DEPARTMENT_STEPS
 REPORTERS = roles.REPORTERS
 SYSTEM = "system"  # the hall itself (timers): may escalate
-
-ROLES_FOR: dict[str, frozenset[str]] = {
-    "accept": CENTRE, "refuse": CENTRE,
-    "verify": FIELD, "dismiss": FIELD,
-    "register": CENTRE, "cancel": CENTRE,
-    "dispatch": CENTRE | {SYSTEM},  # the hall itself dispatches in automatic routing mode
-    "receive": DEPARTMENT, "return": DEPARTMENT,
-    "request_postpone": DEPARTMENT, "request_suspend": DEPARTMENT,
-    "approve_postpone": LEADERS, "deny_postpone": LEADERS,
-    "approve_suspend": LEADERS, "deny_suspend": LEADERS,
-    "resume": DEPARTMENT | LEADERS,
-    "feedback": DEPARTMENT,
-    "check_pass": FIELD, "check_fail": FIELD,
-    "close": CENTRE, "evaluate": CENTRE,
-    "confirm": CENTRE, "decline": CENTRE,
-    "mark_duplicate": CENTRE,
-    "supervise": LEADERS,
-    "set_urgency": CENTRE,
-    "escalate": CENTRE | {roles.Role.WORKER.value, SYSTEM},  # the hall itself escalates by rule when a deadline passes
-}
-DEPARTMENT_ACTIONS = frozenset({"receive", "return", "request_postpone", "request_suspend", "feedback", "resume"})
-CLOSE_TYPES = ("normal", "overdue", "error", "special")
-
 
 # -- errors ------------------------------------------------------------------------------
 class WorkflowError(Exception):
@@ -124,7 +52,7 @@ class IllegalAction(WorkflowError):
     """The action is not allowed in the event's state (HTTP 409)."""
 
     def __init__(self, action: str, state: str, allowed: list[str]) -> None:
-        self.action, self.state, self.allowed = action, state, allowed
+        self.action, self.state, self.allowed = str(action), str(state), [str(a) for a in allowed]
         super().__init__(f"{action!r} is not allowed in state {state!r}; allowed: {', '.join(allowed) or 'none'}")
 
 
@@ -140,43 +68,7 @@ class BadParams(WorkflowError):
         super().__init__(f"{path}: {message}")
 
 
-# -- the pure state machine -----------------------------------------------------------------
-def allowed_actions(state: str, role: str | None = None) -> list[str]:
-    """Actions possible in `state` (for `role`, if given), in loop order."""
-    out = [a for a, moves in MOVES.items() if state in moves]
-    if state in OPEN:
-        out += list(OVERLAYS)
-    if role is not None:
-        out = [a for a in out if role in ROLES_FOR[a]]
-    return out
-
-
-def next_state(state: str, action: str, *, verify: bool = False) -> str:
-    """The state after `action`; IllegalAction naming the allowed ones otherwise."""
-    if action in OVERLAYS:
-        if state in OPEN:
-            return state
-        raise IllegalAction(action, state, allowed_actions(state))
-    moves = MOVES.get(action)
-    if moves is None:
-        raise BadParams("action", f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
-    if state not in moves:
-        raise IllegalAction(action, state, allowed_actions(state))
-    to = moves[state]
-    if to == _VERIFY_OR_REGISTER:
-        to = VERIFYING if verify else TO_REGISTER
-    return to
-
-
-def check_role(action: str, role: str) -> None:
-    roles = ROLES_FOR.get(action)
-    if roles is None:
-        raise BadParams("action", f"unknown action {action!r}")
-    if role not in roles:
-        raise NotPermitted(f"role {role!r} may not {action} (allowed: {', '.join(sorted(roles - {SYSTEM}))})")
-
-
-# -- transitions on whole events ------------------------------------------------------------
+# -- who acts, with what, under which rules ------------------------------------------------
 @dataclass(frozen=True)
 class Actor:
     name: str
@@ -285,269 +177,460 @@ def _require(value: Any, path: str, what: str) -> Any:
     return value
 
 
+# -- what each action does ----------------------------------------------------------------
+@dataclass
+class Change:
+    """One action being applied to a copy of an event: what the step functions read and write."""
+    ev: Event
+    before: EventState
+    actor: Actor
+    params: Params
+    now: float
+    rules: Rules
+    audit: dict[str, Any]
+    counts: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def cohort(self, name: str, delta: int = 1) -> None:
+        """A counter of the events reported that day (the KPIs' cohort)."""
+        self.counts.append(("cohort", name, delta))
+
+    def post(self, name: str, delta: int = 1) -> None:
+        """A counter of what one person or department did that day."""
+        self.counts.append(("post", name, delta))
+
+    @property
+    def by_worker(self) -> bool:
+        """The report came from a grid worker (their valid/invalid reports count for their post)."""
+        return self.ev.channel == Channel.WORKER
+
+    def node_on_time(self) -> bool:
+        return node_on_time(self.ev, self.rules, self.now)
+
+    def case_on_time(self) -> bool:
+        return case_on_time(self.ev, self.rules, self.now)
+
+    def case_clock(self) -> Clock | None:
+        return _clock(self.ev.case_clock)
+
+
+def _accept(c: Change) -> None:
+    c.cohort("accepted")
+
+
+def _refuse(c: Change) -> None:
+    c.cohort("refused")
+    if c.by_worker:
+        c.post(f"worker:{c.ev.reporter}:invalid")
+
+
+def _verified(c: Change) -> None:
+    """The on-site verification was done (in time or not), whatever it found."""
+    c.post(f"worker:{c.actor.name}:verifications")
+    if c.node_on_time():
+        c.post(f"worker:{c.actor.name}:verified_on_time")
+
+
+def _verify(c: Change) -> None:
+    _verified(c)
+
+
+def _dismiss(c: Change) -> None:
+    _verified(c)
+    c.cohort("cancelled")
+    if c.by_worker:
+        c.post(f"worker:{c.ev.reporter}:invalid")
+
+
+def _register(c: Change) -> None:
+    ev, p, rules = c.ev, c.params, c.rules
+    if p.category is not None:
+        if p.category not in rules.taxonomy:
+            raise BadParams("category", f"unknown class {p.category!r}")
+        ev.category = p.category
+    _require(ev.category, "category", "a class of the taxonomy")
+    cat = rules.taxonomy.get(ev.category or "")
+    if cat is None:
+        raise BadParams("category", f"unknown class {ev.category!r}")
+    ev.category_name = cat.name
+    if p.conditions is not None:
+        if p.conditions not in cat.deadlines:
+            raise BadParams("conditions", f"class {cat.code} has case conditions {', '.join(cat.deadlines)}")
+        ev.conditions = p.conditions
+    if p.urgency is not None:
+        ev.urgency = p.urgency
+    limit, factor = rules.case_limit(ev)
+    ev.case_clock = Clock("handle", limit.unit, budget_seconds(limit, factor)).to_dict()  # runs from dispatch
+    ev.registered_by = c.actor.name
+    ev.registered_at = c.now
+    ev.routing = route(rules.cfg.routing, rules.taxonomy, ev.category or "",
+                       Area(ev.grid, ev.community, ev.street)).to_dict()
+    c.cohort("registered")
+    c.cohort("due_to_close")
+    c.post(f"lead:{c.actor.name}:registered")
+    if c.node_on_time():
+        c.post(f"lead:{c.actor.name}:registered_on_time")
+    if c.by_worker:
+        c.post(f"worker:{ev.reporter}:valid")
+    elif ev.channel in RESIDENT_CHANNELS and ev.grid and rules.grid_workers.get(ev.grid):
+        c.post(f"worker:{rules.grid_workers[ev.grid]}:missed")  # the public saw it before the grid's worker
+
+
+def _cancel(c: Change) -> None:
+    c.cohort("cancelled")
+    if c.before == S.TO_DISPATCH:
+        c.cohort("due_to_close", -1)
+    if c.by_worker and c.before == S.TO_REGISTER:
+        c.post(f"worker:{c.ev.reporter}:invalid")
+
+
+def _dispatch(c: Change) -> None:
+    ev, departments = c.ev, c.rules.departments
+    dept = _require(c.params.department, "department", "the main handling department")
+    if dept not in departments:
+        raise BadParams("department", f"unknown department {dept!r}")
+    co = list(dict.fromkeys(c.params.co_handlers or []))
+    for i, d in enumerate(co):
+        if d not in departments:
+            raise BadParams(f"co_handlers[{i}]", f"unknown department {d!r}")
+        if d == dept:
+            raise BadParams(f"co_handlers[{i}]", "the main handler cannot also be a co-handler")
+    c.cohort("dispatched")
+    if _mark(ev, "dispatched"):
+        c.cohort("due_for_handling")
+    if ev.departments_tried and ev.departments_tried[-1] != dept:
+        if _mark(ev, "redispatched"):
+            c.cohort("redispatched")
+        if ev.dispatcher:
+            c.post(f"dispatcher:{ev.dispatcher}:redispatched")
+    c.post(f"dispatcher:{c.actor.name}:dispatched")
+    if c.node_on_time():
+        c.post(f"dispatcher:{c.actor.name}:dispatched_on_time")
+    c.post(f"department:{dept}:assigned")
+    ev.department, ev.co_handlers, ev.dispatcher = dept, co, c.actor.name
+    ev.departments_tried.append(dept)
+    ev.dispatched_at = ev.dispatched_at or c.now
+    clock = c.case_clock()
+    if clock is None:
+        limit, factor = c.rules.case_limit(ev)
+        clock = Clock("handle", limit.unit, budget_seconds(limit, factor))
+    ev.case_clock = clock.resume(c.now).to_dict()
+
+
+def _receive(c: Change) -> None:
+    c.post(f"department:{c.ev.department}:received")
+
+
+def _return(c: Change) -> None:
+    _require(c.params.note, "note", "why the matter is not this department's")
+    c.post(f"department:{c.ev.department}:returned")
+    if c.ev.registered_by:
+        c.post(f"lead:{c.ev.registered_by}:misregistered")
+    c.ev.department, c.ev.co_handlers = None, []
+
+
+def _request_postpone(c: Change) -> None:
+    extra = _require(c.params.extra, "extra", "how much more time ({value, unit})")
+    _require(c.params.note, "note", "the reason for the postponement")
+    clock = c.case_clock()
+    if clock is not None and _clock_kind(extra.unit) != _clock_kind(clock.unit):
+        raise BadParams("extra.unit", f"count it like the case's limit: {clock.unit}")
+    c.ev.pending = {"kind": "postpone", "extra": extra.model_dump(), "by": c.actor.name, "at": c.now,
+                    "reason": c.params.note}
+
+
+def _approve_postpone(c: Change) -> None:
+    ev = c.ev
+    extra = Limit.model_validate((ev.pending or {}).get("extra") or {"value": 1, "unit": "work_hours"})
+    clock = c.case_clock()
+    if clock is not None:
+        ev.case_clock = clock.extend(budget_seconds(extra)).to_dict()
+    c.audit["extra"] = extra.model_dump()
+    ev.postpone_count += 1
+    ev.pending = None
+    if _mark(ev, "postponed"):
+        c.cohort("postponed")
+    c.post(f"department:{ev.department}:postponed")
+
+
+def _deny(c: Change) -> None:
+    c.ev.pending = None
+
+
+def _request_suspend(c: Change) -> None:
+    _require(c.params.note, "note", "the reason for the suspension")
+    c.ev.pending = {"kind": "suspend", "by": c.actor.name, "at": c.now, "reason": c.params.note}
+
+
+def _approve_suspend(c: Change) -> None:
+    clock = c.case_clock()
+    if clock is not None:
+        c.ev.case_clock = clock.stop(c.rules.calendar, c.now).to_dict()
+    c.ev.suspend_count += 1
+    c.ev.pending = None
+
+
+def _resume(c: Change) -> None:
+    clock = c.case_clock()
+    if clock is not None:
+        c.ev.case_clock = clock.resume(c.now).to_dict()
+
+
+def _feedback(c: Change) -> None:
+    ev = c.ev
+    ev.result = _require(c.params.result, "result", "what was done")
+    ev.result_photos = list(c.params.photos or [])
+    on_time = c.case_on_time()
+    clock = c.case_clock()
+    if clock is not None:
+        ev.case_clock = clock.stop(c.rules.calendar, c.now).to_dict()
+    ev.handled_at = c.now
+    if _mark(ev, "handled"):
+        c.cohort("handled")
+        if on_time:
+            c.cohort("handled_on_time")
+    c.post(f"department:{ev.department}:handled")
+    if on_time:
+        c.post(f"department:{ev.department}:handled_on_time")
+    if "overdue_pending" in ev.marks:
+        ev.marks.remove("overdue_pending")
+        c.cohort("overdue_pending", -1)
+
+
+def _checked(c: Change) -> None:
+    """The on-site check was done (in time or not), whatever it found."""
+    c.post(f"worker:{c.actor.name}:checks")
+    if c.node_on_time():
+        c.post(f"worker:{c.actor.name}:checked_on_time")
+
+
+def _check_pass(c: Change) -> None:
+    _checked(c)
+
+
+def _check_fail(c: Change) -> None:
+    _checked(c)
+    _require(c.params.note, "note", "what is still wrong")
+    c.ev.rework_count += 1
+    if _mark(c.ev, "reworked"):
+        c.cohort("reworked")
+    c.post(f"department:{c.ev.department}:reworked")
+    clock = c.case_clock()
+    if clock is not None:
+        c.ev.case_clock = clock.resume(c.now).to_dict()
+
+
+def _close(c: Change) -> None:
+    on_time = c.case_on_time()
+    close_type = c.params.close_type or (CloseType.NORMAL if on_time else CloseType.OVERDUE)
+    if close_type not in CLOSE_TYPES:
+        raise BadParams("close_type", f"one of {', '.join(CLOSE_TYPES)}")
+    c.ev.close_type, c.ev.closed_at = close_type, c.now
+    c.cohort("closed")
+    if on_time:
+        c.cohort("closed_on_time")
+    c.cohort("handle_seconds", int(c.now - c.ev.reported_at))
+    c.post(f"lead:{c.actor.name}:closed")
+    if on_time:
+        c.post(f"lead:{c.actor.name}:closed_on_time")
+
+
+def _evaluate(c: Change) -> None:
+    rating = _require(c.params.rating, "rating", "1 to 5")
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise BadParams("rating", "1 to 5")
+    c.ev.rating, c.ev.evaluation = rating, c.params.note
+    c.cohort("evaluated")
+    c.cohort("rating_sum", rating)
+
+
+def _confirm(c: Change) -> None:
+    ev = c.ev
+    cat = c.rules.taxonomy.get(ev.category or "")
+    ev.category_name = cat.name if cat else None
+    on_time = c.node_on_time()
+    ev.registered_by, ev.registered_at, ev.handled_at = c.actor.name, c.now, ev.reported_at
+    ev.close_type, ev.closed_at = CloseType.NORMAL, c.now
+    for name in ("accepted", "registered", "due_to_close", "closed", "self_handled"):
+        c.cohort(name)
+    if on_time:
+        c.cohort("closed_on_time")
+    c.cohort("handle_seconds", int(c.now - ev.reported_at))
+    c.post(f"worker:{ev.reporter}:valid")
+
+
+def _decline(c: Change) -> None:
+    c.ev.self_handled = False
+    c.cohort("accepted")
+
+
+def _mark_duplicate(c: Change) -> None:
+    original = _require(c.params.original, "original", "the id of the original event")
+    if original == c.ev.id:
+        raise BadParams("original", "an event cannot duplicate itself")
+    c.ev.duplicate_of = original
+    c.cohort("duplicates")
+    if c.before == S.TO_DISPATCH:
+        c.cohort("due_to_close", -1)
+    if c.by_worker:
+        c.post(f"worker:{c.ev.reporter}:invalid")
+
+
+def _supervise(c: Change) -> None:
+    c.ev.supervised = True
+    c.ev.supervisions.append({"by": c.actor.name, "at": c.now, "note": c.params.note})
+    if _mark(c.ev, "supervised"):
+        c.cohort("supervised")
+
+
+def _set_urgency(c: Change) -> None:
+    ev, rules = c.ev, c.rules
+    urgency = _require(c.params.urgency, "urgency", "normal, urgent or critical")
+    if urgency not in rules.cfg.urgency_factors:
+        raise BadParams("urgency", f"one of {', '.join(rules.cfg.urgency_factors)}")
+    c.audit["urgency"] = {"from": ev.urgency, "to": urgency}
+    clock = c.case_clock()
+    if clock is not None and ev.category:  # the class limit scales with urgency; postponements stay
+        limit, old_factor = rules.case_limit(ev)
+        ev.urgency = urgency
+        _, new_factor = rules.case_limit(ev)
+        ev.case_clock = clock.extend(budget_seconds(limit, new_factor) - budget_seconds(limit, old_factor)).to_dict()
+    ev.urgency = urgency
+
+
+def _escalate(c: Change) -> None:
+    ev, level = c.ev, c.params.level
+    if level is not None:
+        if level not in LEVELS:
+            raise BadParams("level", f"one of {', '.join(LEVELS)}")
+        if not level_above(level, ev.level):
+            raise BadParams("level", f"must be above the current level {ev.level!r}")
+        target = level
+    else:
+        try:
+            target = next_level(ev.level)
+        except RoutingError as exc:
+            raise BadParams("level", str(exc)) from None
+    c.audit["level"] = {"from": ev.level, "to": target}
+    ev.level = target
+    if _mark(ev, "escalated"):
+        c.cohort("escalated")
+
+
+# -- the table: one step per action --------------------------------------------------------
+VERIFY_OR_REGISTER = None  # accept leads on to verification or registration, by the report's channel
+
+
+@dataclass(frozen=True)
+class Step:
+    """An action: the moves it makes (from-state -> to-state; empty for an overlay, which keeps the state
+    in any open one), who may take it, and what it does to the event."""
+    moves: dict[EventState, EventState | None]
+    roles: frozenset[str]
+    effect: Callable[[Change], None]
+
+
+STEPS: dict[Action, Step] = {
+    A.ACCEPT: Step({S.REPORTED: VERIFY_OR_REGISTER}, CENTRE, _accept),
+    A.REFUSE: Step({S.REPORTED: S.REFUSED}, CENTRE, _refuse),
+    A.VERIFY: Step({S.VERIFYING: S.TO_REGISTER}, FIELD, _verify),
+    A.DISMISS: Step({S.VERIFYING: S.CANCELLED}, FIELD, _dismiss),
+    A.REGISTER: Step({S.TO_REGISTER: S.TO_DISPATCH}, CENTRE, _register),
+    A.CANCEL: Step({S.TO_REGISTER: S.CANCELLED, S.TO_DISPATCH: S.CANCELLED}, CENTRE, _cancel),
+    # the hall itself dispatches in automatic routing mode
+    A.DISPATCH: Step({S.TO_DISPATCH: S.DISPATCHED}, CENTRE | {SYSTEM}, _dispatch),
+    A.RECEIVE: Step({S.DISPATCHED: S.IN_PROGRESS}, DEPARTMENT, _receive),
+    A.RETURN: Step({S.DISPATCHED: S.TO_DISPATCH}, DEPARTMENT, _return),
+    A.REQUEST_POSTPONE: Step({S.IN_PROGRESS: S.POSTPONE_PENDING}, DEPARTMENT, _request_postpone),
+    A.APPROVE_POSTPONE: Step({S.POSTPONE_PENDING: S.IN_PROGRESS}, LEADERS, _approve_postpone),
+    A.DENY_POSTPONE: Step({S.POSTPONE_PENDING: S.IN_PROGRESS}, LEADERS, _deny),
+    A.REQUEST_SUSPEND: Step({S.IN_PROGRESS: S.SUSPEND_PENDING}, DEPARTMENT, _request_suspend),
+    A.APPROVE_SUSPEND: Step({S.SUSPEND_PENDING: S.SUSPENDED}, LEADERS, _approve_suspend),
+    A.DENY_SUSPEND: Step({S.SUSPEND_PENDING: S.IN_PROGRESS}, LEADERS, _deny),
+    A.RESUME: Step({S.SUSPENDED: S.IN_PROGRESS}, DEPARTMENT | LEADERS, _resume),
+    A.FEEDBACK: Step({S.IN_PROGRESS: S.TO_CHECK}, DEPARTMENT, _feedback),
+    A.CHECK_PASS: Step({S.TO_CHECK: S.TO_CLOSE}, FIELD, _check_pass),
+    A.CHECK_FAIL: Step({S.TO_CHECK: S.IN_PROGRESS}, FIELD, _check_fail),
+    A.CLOSE: Step({S.TO_CLOSE: S.CLOSED}, CENTRE, _close),
+    A.EVALUATE: Step({S.CLOSED: S.EVALUATED}, CENTRE, _evaluate),
+    A.CONFIRM: Step({S.SELF_HANDLED: S.CLOSED}, CENTRE, _confirm),
+    A.DECLINE: Step({S.SELF_HANDLED: S.TO_REGISTER}, CENTRE, _decline),
+    A.MARK_DUPLICATE: Step({s: S.DUPLICATE for s in (S.REPORTED, S.VERIFYING, S.TO_REGISTER, S.TO_DISPATCH)},
+                           CENTRE, _mark_duplicate),
+    A.SUPERVISE: Step({}, LEADERS, _supervise),
+    A.SET_URGENCY: Step({}, CENTRE, _set_urgency),
+    # the hall itself escalates by rule when a deadline passes
+    A.ESCALATE: Step({}, CENTRE | {roles.Role.WORKER.value, SYSTEM}, _escalate),
+}
+assert set(STEPS) == set(Action) and all(not STEPS[a].moves for a in OVERLAYS)
+
+# The table read two ways, for the routes, the indexes and the tests.
+MOVES: dict[Action, dict[EventState, EventState | None]] = {a: s.moves for a, s in STEPS.items() if s.moves}
+ROLES_FOR: dict[Action, frozenset[str]] = {a: s.roles for a, s in STEPS.items()}
+# A department user takes these only on their own departments' events.
+DEPARTMENT_ACTIONS = frozenset({A.RECEIVE, A.RETURN, A.REQUEST_POSTPONE, A.REQUEST_SUSPEND, A.FEEDBACK, A.RESUME})
+CLOSE_TYPES: tuple[CloseType, ...] = tuple(CloseType)
+
+
+# -- the pure state machine -----------------------------------------------------------------
+def allowed_actions(state: str, role: str | None = None) -> list[str]:
+    """Actions possible in `state` (for `role`, if given), in loop order."""
+    out = [a for a, step in STEPS.items() if state in step.moves or (not step.moves and state in OPEN)]
+    if role is not None:
+        out = [a for a in out if role in STEPS[a].roles]
+    return out
+
+
+def _step(action: str) -> Step:
+    try:
+        return STEPS[Action(action)]
+    except ValueError:
+        raise BadParams("action", f"unknown action {action!r}; one of {', '.join(ACTIONS)}") from None
+
+
+def next_state(state: str, action: str, *, verify: bool = False) -> EventState:
+    """The state after `action`; IllegalAction naming the allowed ones otherwise."""
+    moves = _step(action).moves
+    if not moves:  # an overlay
+        if state in OPEN:
+            return EventState(state)
+        raise IllegalAction(action, state, allowed_actions(state))
+    if state not in moves:
+        raise IllegalAction(action, state, allowed_actions(state))
+    to = moves[EventState(state)]
+    if to is VERIFY_OR_REGISTER:
+        return S.VERIFYING if verify else S.TO_REGISTER
+    return to
+
+
+def check_role(action: str, role: str) -> None:
+    allowed = _step(action).roles
+    if role not in allowed:
+        raise NotPermitted(f"role {role!r} may not {action} (allowed: {', '.join(sorted(allowed - {SYSTEM}))})")
+
+
+# -- one transition ------------------------------------------------------------------------
 def transition(ev_in: Event, action: str, actor: Actor, params: Params, now: float, rules: Rules) -> Outcome:
-    """Apply one action to an event: checks state, role, department and parameters; pure."""
+    """Apply one action to an event: checks state, role, department and parameters, then the action's
+    effect; pure."""
+    step = _step(action)
     ev = ev_in.model_copy(deep=True)
-    before = ev.state
+    before = EventState(ev.state)
     check_role(action, actor.role)
     to = next_state(before, action, verify=ev.channel in rules.cfg.verify_channels)
-    if action in DEPARTMENT_ACTIONS and actor.role == "department" and ev.department not in actor.departments:
+    if action in DEPARTMENT_ACTIONS and actor.role == roles.Role.DEPARTMENT and ev.department not in actor.departments:
         raise NotPermitted(f"{actor.name} does not act for department {ev.department!r}")
-    cal = rules.calendar
-    counts: list[tuple[str, str, int]] = []
     audit: dict[str, Any] = {"action": action, "by": actor.name, "role": actor.role, "from": before, "to": to,
                              "at": now}
     if params.note:
         audit["note"] = params.note
-
-    def c(f: str, d: int = 1) -> None:
-        counts.append(("cohort", f, d))
-
-    def p(f: str, d: int = 1) -> None:
-        counts.append(("post", f, d))
-
-    reporter_is_worker = ev.channel == "worker"
-
-    if action == "accept":
-        c("accepted")
-    elif action == "refuse":
-        c("refused")
-        if reporter_is_worker:
-            p(f"worker:{ev.reporter}:invalid")
-    elif action in ("verify", "dismiss"):
-        p(f"worker:{actor.name}:verifications")
-        if node_on_time(ev, rules, now):
-            p(f"worker:{actor.name}:verified_on_time")
-        if action == "dismiss":
-            c("cancelled")
-            if reporter_is_worker:
-                p(f"worker:{ev.reporter}:invalid")
-    elif action == "register":
-        if params.category is not None:
-            if params.category not in rules.taxonomy:
-                raise BadParams("category", f"unknown class {params.category!r}")
-            ev.category = params.category
-        _require(ev.category, "category", "a class of the taxonomy")
-        cat = rules.taxonomy.get(ev.category or "")
-        if cat is None:
-            raise BadParams("category", f"unknown class {ev.category!r}")
-        ev.category_name = cat.name
-        if params.conditions is not None:
-            if params.conditions not in cat.deadlines:
-                raise BadParams("conditions", f"class {cat.code} has case conditions {', '.join(cat.deadlines)}")
-            ev.conditions = params.conditions
-        if params.urgency is not None:
-            ev.urgency = params.urgency
-        limit, factor = rules.case_limit(ev)
-        ev.case_clock = Clock("handle", limit.unit, budget_seconds(limit, factor)).to_dict()  # runs from dispatch
-        ev.registered_by = actor.name
-        ev.registered_at = now
-        area = Area(ev.grid, ev.community, ev.street)
-        ev.routing = route(rules.cfg.routing, rules.taxonomy, ev.category or "", area).to_dict()
-        c("registered")
-        c("due_to_close")
-        p(f"lead:{actor.name}:registered")
-        if node_on_time(ev, rules, now):
-            p(f"lead:{actor.name}:registered_on_time")
-        if reporter_is_worker:
-            p(f"worker:{ev.reporter}:valid")
-        elif ev.channel in ("resident", "open311") and ev.grid and rules.grid_workers.get(ev.grid):
-            p(f"worker:{rules.grid_workers[ev.grid]}:missed")
-    elif action == "cancel":
-        c("cancelled")
-        if before == TO_DISPATCH:
-            c("due_to_close", -1)
-        if reporter_is_worker and before == TO_REGISTER:
-            p(f"worker:{ev.reporter}:invalid")
-    elif action == "dispatch":
-        dept = _require(params.department, "department", "the main handling department")
-        if dept not in rules.departments:
-            raise BadParams("department", f"unknown department {dept!r}")
-        co = list(dict.fromkeys(params.co_handlers or []))
-        for i, d in enumerate(co):
-            if d not in rules.departments:
-                raise BadParams(f"co_handlers[{i}]", f"unknown department {d!r}")
-            if d == dept:
-                raise BadParams(f"co_handlers[{i}]", "the main handler cannot also be a co-handler")
-        c("dispatched")
-        if _mark(ev, "dispatched"):
-            c("due_for_handling")
-        if ev.departments_tried and ev.departments_tried[-1] != dept:
-            if _mark(ev, "redispatched"):
-                c("redispatched")
-            if ev.dispatcher:
-                p(f"dispatcher:{ev.dispatcher}:redispatched")
-        p(f"dispatcher:{actor.name}:dispatched")
-        if node_on_time(ev, rules, now):
-            p(f"dispatcher:{actor.name}:dispatched_on_time")
-        p(f"department:{dept}:assigned")
-        ev.department, ev.co_handlers, ev.dispatcher = dept, co, actor.name
-        ev.departments_tried.append(dept)
-        ev.dispatched_at = ev.dispatched_at or now
-        clock = _clock(ev.case_clock)
-        if clock is None:
-            limit, factor = rules.case_limit(ev)
-            clock = Clock("handle", limit.unit, budget_seconds(limit, factor))
-        ev.case_clock = clock.resume(now).to_dict()
-    elif action == "receive":
-        p(f"department:{ev.department}:received")
-    elif action == "return":
-        _require(params.note, "note", "why the matter is not this department's")
-        p(f"department:{ev.department}:returned")
-        if ev.registered_by:
-            p(f"lead:{ev.registered_by}:misregistered")
-        ev.department, ev.co_handlers = None, []
-    elif action == "request_postpone":
-        extra = _require(params.extra, "extra", "how much more time ({value, unit})")
-        _require(params.note, "note", "the reason for the postponement")
-        clock = _clock(ev.case_clock)
-        if clock is not None and _clock_kind(extra.unit) != _clock_kind(clock.unit):
-            raise BadParams("extra.unit", f"count it like the case's limit: {clock.unit}")
-        ev.pending = {"kind": "postpone", "extra": extra.model_dump(), "by": actor.name, "at": now,
-                      "reason": params.note}
-    elif action == "approve_postpone":
-        extra = Limit.model_validate((ev.pending or {}).get("extra") or {"value": 1, "unit": "work_hours"})
-        clock = _clock(ev.case_clock)
-        if clock is not None:
-            ev.case_clock = clock.extend(budget_seconds(extra)).to_dict()
-        audit["extra"] = extra.model_dump()
-        ev.postpone_count += 1
-        ev.pending = None
-        if _mark(ev, "postponed"):
-            c("postponed")
-        p(f"department:{ev.department}:postponed")
-    elif action in ("deny_postpone", "deny_suspend"):
-        ev.pending = None
-    elif action == "request_suspend":
-        _require(params.note, "note", "the reason for the suspension")
-        ev.pending = {"kind": "suspend", "by": actor.name, "at": now, "reason": params.note}
-    elif action == "approve_suspend":
-        clock = _clock(ev.case_clock)
-        if clock is not None:
-            ev.case_clock = clock.stop(cal, now).to_dict()
-        ev.suspend_count += 1
-        ev.pending = None
-    elif action == "resume":
-        clock = _clock(ev.case_clock)
-        if clock is not None:
-            ev.case_clock = clock.resume(now).to_dict()
-    elif action == "feedback":
-        ev.result = _require(params.result, "result", "what was done")
-        ev.result_photos = list(params.photos or [])
-        on_time = case_on_time(ev, rules, now)
-        clock = _clock(ev.case_clock)
-        if clock is not None:
-            ev.case_clock = clock.stop(cal, now).to_dict()
-        ev.handled_at = now
-        if _mark(ev, "handled"):
-            c("handled")
-            if on_time:
-                c("handled_on_time")
-        p(f"department:{ev.department}:handled")
-        if on_time:
-            p(f"department:{ev.department}:handled_on_time")
-        if "overdue_pending" in ev.marks:
-            ev.marks.remove("overdue_pending")
-            c("overdue_pending", -1)
-    elif action in ("check_pass", "check_fail"):
-        p(f"worker:{actor.name}:checks")
-        if node_on_time(ev, rules, now):
-            p(f"worker:{actor.name}:checked_on_time")
-        if action == "check_fail":
-            _require(params.note, "note", "what is still wrong")
-            ev.rework_count += 1
-            if _mark(ev, "reworked"):
-                c("reworked")
-            p(f"department:{ev.department}:reworked")
-            clock = _clock(ev.case_clock)
-            if clock is not None:
-                ev.case_clock = clock.resume(now).to_dict()
-    elif action == "close":
-        on_time = case_on_time(ev, rules, now)
-        close_type = params.close_type or ("normal" if on_time else "overdue")
-        if close_type not in CLOSE_TYPES:
-            raise BadParams("close_type", f"one of {', '.join(CLOSE_TYPES)}")
-        ev.close_type, ev.closed_at = close_type, now
-        c("closed")
-        if on_time:
-            c("closed_on_time")
-        c("handle_seconds", int(now - ev.reported_at))
-        p(f"lead:{actor.name}:closed")
-        if on_time:
-            p(f"lead:{actor.name}:closed_on_time")
-    elif action == "evaluate":
-        rating = _require(params.rating, "rating", "1 to 5")
-        if not isinstance(rating, int) or not 1 <= rating <= 5:
-            raise BadParams("rating", "1 to 5")
-        ev.rating, ev.evaluation = rating, params.note
-        c("evaluated")
-        c("rating_sum", rating)
-    elif action == "confirm":
-        cat = rules.taxonomy.get(ev.category or "")
-        ev.category_name = cat.name if cat else None
-        on_time = node_on_time(ev, rules, now)
-        ev.registered_by, ev.registered_at, ev.handled_at = actor.name, now, ev.reported_at
-        ev.close_type, ev.closed_at = "normal", now
-        for f in ("accepted", "registered", "due_to_close", "closed", "self_handled"):
-            c(f)
-        if on_time:
-            c("closed_on_time")
-        c("handle_seconds", int(now - ev.reported_at))
-        p(f"worker:{ev.reporter}:valid")
-    elif action == "decline":
-        ev.self_handled = False
-        c("accepted")
-    elif action == "mark_duplicate":
-        original = _require(params.original, "original", "the id of the original event")
-        if original == ev.id:
-            raise BadParams("original", "an event cannot duplicate itself")
-        ev.duplicate_of = original
-        c("duplicates")
-        if before == TO_DISPATCH:
-            c("due_to_close", -1)
-        if reporter_is_worker:
-            p(f"worker:{ev.reporter}:invalid")
-    elif action == "supervise":
-        ev.supervised = True
-        ev.supervisions.append({"by": actor.name, "at": now, "note": params.note})
-        if _mark(ev, "supervised"):
-            c("supervised")
-    elif action == "set_urgency":
-        urgency = _require(params.urgency, "urgency", "normal, urgent or critical")
-        if urgency not in rules.cfg.urgency_factors:
-            raise BadParams("urgency", f"one of {', '.join(rules.cfg.urgency_factors)}")
-        audit["urgency"] = {"from": ev.urgency, "to": urgency}
-        clock = _clock(ev.case_clock)
-        if clock is not None and ev.category:  # the class limit scales with urgency; postponements stay
-            limit, old_factor = rules.case_limit(ev)
-            ev.urgency = urgency
-            _, new_factor = rules.case_limit(ev)
-            ev.case_clock = clock.extend(budget_seconds(limit, new_factor) - budget_seconds(limit,
-                                                                                            old_factor)).to_dict()
-        ev.urgency = urgency
-    elif action == "escalate":
-        if params.level is not None:
-            if params.level not in LEVELS:
-                raise BadParams("level", f"one of {', '.join(LEVELS)}")
-            if not level_above(params.level, ev.level):
-                raise BadParams("level", f"must be above the current level {ev.level!r}")
-            target = params.level
-        else:
-            try:
-                target = next_level(ev.level)
-            except RoutingError as exc:
-                raise BadParams("level", str(exc)) from None
-        audit["level"] = {"from": ev.level, "to": target}
-        ev.level = target
-        if _mark(ev, "escalated"):
-            c("escalated")
-
+    change = Change(ev, before, actor, params, now, rules, audit)
+    step.effect(change)
     ev.state = to
     if to != before:
         enter(ev, rules, now)
     ev.version += 1
     ev.updated_at = now
-    return Outcome(ev, before, audit, counts)
+    return Outcome(ev, before, audit, change.counts)
 
 
 def mark_overdue(ev_in: Event, now: float, rules: Rules) -> Outcome | None:
@@ -582,7 +665,7 @@ def countdown(ev: Event, rules: Rules, now: float) -> dict[str, Any] | None:
 def timers(ev: Event, rules: Rules) -> tuple[float | None, float | None]:
     """(overdue at, soon-due warning at) of the current clock, for the timer sorted sets."""
     clock = effective_clock(ev)
-    if clock is None or ev.state in FINAL or ev.state == CLOSED:
+    if clock is None or ev.state in FINAL or ev.state == S.CLOSED:
         return None, None
     due = None if ev.overdue else clock.due_at(rules.calendar)
     warn = clock.warn_at(rules.calendar, rules.cfg.soon_due)

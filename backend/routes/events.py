@@ -98,7 +98,7 @@ async def grids(request: web.Request, ident: Identity) -> dict:
            query=PeriodQuery, tag=TAG)
 async def stats(request: web.Request, ident: Identity, query: PeriodQuery) -> dict:
     svc = _svc(request)
-    return await svc.stats(svc.period_days(query.period, query.start, query.end))
+    return await svc.stats(svc.period_days(query.period, query.start, query.end), ident)
 
 
 @api.route("GET", "/api/events/kpi/posts", summary="Per-post composites (0-100) with A-E grades: grid workers, "
@@ -123,7 +123,7 @@ async def get_figure(request: web.Request, ident: Identity, query: FigureQuery) 
         return await asyncio.to_thread(
             lambda: figure("map", grids=svc.ecfg.grids_geojson, events=[svc.view(e, ident, now) for e in evs]))
     days = svc.period_days(query.period, query.start, query.end)
-    st = await svc.stats(days)
+    st = await svc.stats(days, ident)
     posts = await svc.posts(days) if name == "grades" else None
     labels = {code: c.name for code, c in svc.taxonomy.categories.items()} if name == "categories" else None
     return await asyncio.to_thread(figure, name, st, posts, labels=labels)
@@ -246,7 +246,7 @@ def _action_route(action: str) -> None:
 
     handler.__name__ = f"event_{action}"
     moves = wf.MOVES.get(action)
-    where = ("from " + ", ".join(f"{a} -> {b if b != '*' else 'verifying/to_register'}" for a, b in moves.items())
+    where = ("from " + ", ".join(f"{a} -> {b or 'verifying/to_register'}" for a, b in moves.items())
              if moves else "in any open state (overlay)")
     needs = NEEDS.get(action)
     api.route("POST", f"/api/events/{{id}}/{action}", summary=f"{action.replace('_', ' ').capitalize()}: {where}"

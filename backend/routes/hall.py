@@ -1,5 +1,6 @@
 """The hall itself for the pages: its name, its time zone and the vocabularies the pages use
-(roles, source kinds, window kinds and fits), served from the typed enums so no page copies them."""
+(roles, source kinds, window kinds and fits, the events' words), served from the typed enums so no page
+copies them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from layouts.window import Fit, WindowKind
 from .. import appkeys
 from ..auth import Identity
 from ..config import SOURCE_SCHEMES
+from ..events.schemas import VocabularyOut
+from ..events.vocab import vocabulary
 from ..roles import ANY_USER, ROLES
 from . import api
 
@@ -26,6 +29,7 @@ class HallOut(BaseModel):
     window_fits: list[str]
     ice_servers: list[dict] = Field(description="the STUN/TURN servers the pages' own peer connections use (calls, "
                                     "rooms); empty on a closed network")
+    events: VocabularyOut
 
 
 @api.route("GET", "/api/hall", summary="The hall: district, display time zone and the vocabularies of the pages",
@@ -35,4 +39,5 @@ async def hall(request: web.Request, ident: Identity) -> HallOut:
     return HallOut(district=cfg.district, timezone=cfg.display.timezone, roles=list(ROLES),
                    source_kinds=sorted({"rtsp" if s == "rtsps" else s for s in SOURCE_SCHEMES}),
                    window_kinds=list(get_args(WindowKind)), window_fits=list(get_args(Fit)),
-                   ice_servers=[s.for_browser() for s in request.app[appkeys.MEDIA].settings.ice_servers])
+                   ice_servers=[s.for_browser() for s in request.app[appkeys.MEDIA].settings.ice_servers],
+                   events=VocabularyOut.model_validate(vocabulary()))

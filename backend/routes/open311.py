@@ -1,36 +1,53 @@
 """Open311 GeoReport v2 (`/open311/v2/...`) so civic-reporting apps can file into the hall.
 
-`api_key` is the bearer token (`hall token NAME`) of a user allowed to report. Errors follow
-GeoReport: a JSON list of {code, description}, the description naming the field.
+`api_key` is the bearer token (`hall token NAME`) of a user allowed to report. Errors keep GeoReport's shape
+(a JSON list of {code, description}, each description naming its field), made from the house's HallError.
+Only what the district publishes (`events.open311`) can be read back, without a token.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import functools
+from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from pydantic import ValidationError
 
-from .. import appkeys
+from .. import appkeys, keys
+from ..api import MAX_BODY, is_json, read_json_body
 from ..auth import Identity
-from ..errors import HallError, field_errors
+from ..errors import (
+    BadRequest,
+    Forbidden,
+    HallError,
+    Invalid,
+    NotFound,
+    Unauthorized,
+    UnsupportedMediaType,
+    field_errors,
+)
 from ..events import open311
 from ..events import workflow as wf
+from ..events.open311 import Open311RequestIn
 from ..events.schemas import ReportIn
+from ..events.vocab import Channel
 from . import api
 
 TAG = "open311"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 
 
-def _error(status: int, description: str) -> web.Response:
-    return web.json_response([{"code": status, "description": description}], status=status)
-
-
-def _fail(exc: HallError) -> web.Response:
-    if exc.errors:
-        return _error(exc.status, "; ".join(f"{e['path']}: {e['message']}" for e in exc.errors))
-    return _error(exc.status, exc.message)
+def georeport(handler: Callable[..., Awaitable[web.Response]]) -> Callable[..., Awaitable[web.Response]]:
+    """Answer a HallError in GeoReport's shape: one {code, description} per field error."""
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request, ident: Identity | None) -> web.Response:
+        try:
+            return await handler(request, ident)
+        except HallError as exc:
+            items = [f"{e['path']}: {e['message']}" for e in exc.errors or []] or [exc.message]
+            return web.json_response([{"code": exc.status, "description": d} for d in items], status=exc.status)
+    return wrapped
 
 
 @api.route("GET", "/open311/v2/services.json", summary="GeoReport v2 service list (the minor classes)",
@@ -39,73 +56,78 @@ async def services(request: web.Request, ident: Identity | None) -> web.Response
     return web.json_response(open311.services(request.app[appkeys.EVENTS].taxonomy))
 
 
-async def _form(request: web.Request) -> dict[str, Any]:
-    if request.content_type == "application/json":
-        try:
-            data = json.loads(await request.read() or b"{}")
-        except ValueError:
-            raise HallError("body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise HallError("body must be an object")
-        return data
-    return dict(await request.post())
-
-
-def _num(data: dict, name: str) -> float | None:
-    v = data.get(name)
-    if v in (None, ""):
-        return None
+async def _form(request: web.Request) -> dict[str, str]:
+    """A form's fields as text: form-encoded or multipart (text parts only); every name at most once."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise BadRequest(f"body larger than {MAX_BODY} bytes")
+    fields: list[tuple[str, str]] = []
     try:
-        return float(v)
-    except (TypeError, ValueError):
-        raise HallError("bad number", errors=[{"path": name, "message": "must be a number"}]) from None
+        if request.content_type == FORM:
+            fields = [(k, str(v)) for k, v in (await request.post()).items()]
+        else:
+            reader = await request.multipart()
+            size = 0
+            while (part := await reader.next()) is not None:
+                name = getattr(part, "name", None) or "(part)"
+                kind = part.headers.get("Content-Type", "text/plain").split(";")[0].strip()
+                if not isinstance(part, BodyPartReader) or part.filename is not None or kind != "text/plain":
+                    raise BadRequest("not a text field", errors=[{"path": name, "message": "send text, not a file"}])
+                raw = bytearray()
+                while chunk := await part.read_chunk():
+                    size += len(chunk)
+                    if size > MAX_BODY:
+                        raise BadRequest(f"body larger than {MAX_BODY} bytes")
+                    raw += chunk
+                fields.append((name, raw.decode(part.get_charset(default="utf-8"))))
+    except web.HTTPRequestEntityTooLarge:
+        raise BadRequest(f"body larger than {MAX_BODY} bytes") from None
+    except (ValueError, LookupError) as exc:  # no boundary, a broken part, an unknown charset, not UTF-8
+        raise BadRequest(f"malformed {request.content_type} body: {exc}") from None
+    form: dict[str, str] = {}
+    for name, value in fields:
+        if name in form:
+            raise BadRequest("a field given twice", errors=[{"path": name, "message": "given more than once"}])
+        form[name] = value
+    return {k: v for k, v in form.items() if v != ""}  # an empty form field is a field not given
+
+
+async def _request_in(request: web.Request) -> Open311RequestIn:
+    """The request strictly parsed: JSON with JSON's types, a form's text parsed as numbers where numbers go."""
+    try:
+        if is_json(request.content_type):
+            return await read_json_body(request, Open311RequestIn)  # type: ignore[return-value]
+        if request.content_type not in (FORM, MULTIPART):
+            raise UnsupportedMediaType(f"send the request form-encoded ({FORM}) or as JSON")
+        return Open311RequestIn.model_validate(await _form(request), strict=False)
+    except Invalid as exc:  # GeoReport answers every malformed request with 400
+        raise BadRequest(exc.message, errors=exc.errors) from None
+    except ValidationError as exc:
+        raise BadRequest("invalid request", errors=field_errors(exc)) from None
 
 
 @api.route("POST", "/open311/v2/requests.json", summary="GeoReport v2: file a service request (form-encoded or "
            "JSON: api_key, service_code, lat, long or address_string, description, media_url, email, phone, "
-           "first_name, last_name; Idempotency-Key header honoured)", roles=None, status=201, tag=TAG,
-           errors=(400, 401, 403))
+           "first_name, last_name, device_id, account_id; Idempotency-Key header honoured)", roles=None, status=201,
+           tag=TAG, errors=(400, 401, 403, 415, 422))
+@georeport
 async def post_request(request: web.Request, ident: Identity | None) -> web.Response:
     svc = request.app[appkeys.EVENTS]
+    req = await _request_in(request)
+    who = await request.app[appkeys.USERS].resolve(req.api_key) if req.api_key else ident
+    if who is None:
+        raise Unauthorized("not logged in", errors=[{"path": "api_key", "message": "missing or not a valid token"}])
+    if who.role not in wf.REPORTERS:
+        raise Forbidden("may not report", errors=[{"path": "api_key", "message": f"role {who.role!r} may not report"}])
+    body = ReportIn(channel=Channel.OPEN311, category=req.service_code, lat=req.lat, lon=req.long,
+                    description=req.description or "(no description)", address=req.address_string,
+                    contact=req.email or req.phone, reporter_name=req.reporter_name,
+                    idempotency_key=request.headers.get("Idempotency-Key") or None)
     try:
-        data = await _form(request)
-        key = str(data.get("api_key") or "")
-        who = await request.app[appkeys.USERS].resolve(key) if key else ident
-        if who is None:
-            return _error(401, "api_key: missing or not a valid token")
-        if who.role not in wf.REPORTERS:
-            return _error(403, f"api_key: role {who.role!r} may not report")
-        code = data.get("service_code")
-        if not code:
-            return _error(400, "service_code: required")
-        lat, lon = _num(data, "lat"), _num(data, "long")
-        if lat is None and not data.get("address_string"):
-            return _error(400, "lat/long or address_string: give a location")
-        name = " ".join(str(data.get(k) or "") for k in ("first_name", "last_name")).strip() or None
-        contact = data.get("email") or data.get("phone")
-        try:
-            body = ReportIn(channel="open311", category=str(code), description=str(data.get("description") or
-                                                                                   "(no description)"),
-                            lat=lat, lon=lon, address=data.get("address_string") or None,
-                            contact=str(contact)[:100] if contact else None,
-                            reporter_name=name[:64] if name else None,
-                            idempotency_key=request.headers.get("Idempotency-Key") or None)
-        except ValidationError as exc:
-            errs = field_errors(exc)
-            for e in errs:
-                e["path"] = {"category": "service_code", "lon": "long", "address": "address_string"}.get(e["path"],
-                                                                                                        e["path"])
-            return _error(400, "; ".join(f"{e['path']}: {e['message']}" for e in errs))
-        external = {k: str(data[k])[:500] for k in ("media_url", "device_id", "account_id") if data.get(k)}
-        try:
-            ev, _ = await svc.report(body, who, external=external)
-        except HallError as exc:
-            if exc.errors:
-                for e in exc.errors:
-                    e["path"] = {"category": "service_code"}.get(e["path"], e["path"])
-            return _fail(exc)
-    except HallError as exc:
-        return _fail(exc)
+        ev, _ = await svc.report(body, who, external=req.external)
+    except HallError as exc:  # the event service names the report's fields: give them their GeoReport names
+        for e in exc.errors or []:
+            e["path"] = open311.FIELD_NAMES.get(e["path"], e["path"])
+        raise
     return web.json_response([{"service_request_id": ev.id, "service_notice": "received; it will be verified",
                                "account_id": None}], status=201)
 
@@ -114,35 +136,39 @@ def _departments(request: web.Request) -> dict[str, str]:
     return {d.id: d.name for d in request.app[appkeys.EVENTS].ecfg.departments}
 
 
-@api.route("GET", "/open311/v2/requests.json", summary="GeoReport v2: service requests (service_request_id "
-           "comma-separated, service_code, status open|closed, start_date, end_date)", roles=None, tag=TAG)
+@api.route("GET", "/open311/v2/requests.json", summary="GeoReport v2: the published service requests (by default "
+           "those filed over Open311; service_request_id comma-separated, service_code, status open|closed, "
+           "start_date, end_date)", roles=None, tag=TAG, errors=(400,))
+@georeport
 async def get_requests(request: web.Request, ident: Identity | None) -> web.Response:
     svc = request.app[appkeys.EVENTS]
+    cfg = svc.ecfg.open311
     q = request.query
+    statuses = set(q["status"].split(",")) if q.get("status") else None
+    if statuses and not statuses <= {"open", "closed"}:
+        raise BadRequest("bad status", errors=[{"path": "status", "message": "open or closed"}])
     if q.get("service_request_id"):
         ids = [i for i in q["service_request_id"].split(",") if i][:200]
         evs = await svc.store.get_many(ids)
     else:
-        try:
-            since = svc._parse_time(q["start_date"], "start_date") if q.get("start_date") else None
-            until = svc._parse_time(q["end_date"], "end_date") if q.get("end_date") else None
-        except HallError as exc:
-            return _fail(exc)
-        evs = await svc.store.get_many(await svc.store.ids(None, since, until, 0, 1000))
+        since = svc.parse_time(q["start_date"], "start_date") if q.get("start_date") else None
+        until = svc.parse_time(q["end_date"], "end_date") if q.get("end_date") else None
+        published = [keys.events_by("channel", c) for c in cfg.publish_channels]
+        ids, _ = await svc.store.query([], published, since, until, 0, 1000)
+        evs = await svc.store.get_many(ids)
     codes = set(q["service_code"].split(",")) if q.get("service_code") else None
-    statuses = set(q["status"].split(",")) if q.get("status") else None
-    if statuses and not statuses <= {"open", "closed"}:
-        return _error(400, "status: open or closed")
-    out = [open311.request_out(e, svc.calendar.tz, _departments(request)) for e in evs
-           if (codes is None or e.category in codes) and (statuses is None or open311.status(e) in statuses)]
+    out = [open311.request_out(e, svc.calendar.tz, _departments(request), cfg) for e in evs
+           if open311.published(e, cfg) and (codes is None or e.category in codes)
+           and (statuses is None or open311.status(e) in statuses)]
     return web.json_response(out)
 
 
-@api.route("GET", "/open311/v2/requests/{id}.json", summary="GeoReport v2: one service request", roles=None,
-           tag=TAG, errors=(404,))
+@api.route("GET", "/open311/v2/requests/{id}.json", summary="GeoReport v2: one published service request",
+           roles=None, tag=TAG, errors=(404,))
+@georeport
 async def get_request(request: web.Request, ident: Identity | None) -> web.Response:
     svc = request.app[appkeys.EVENTS]
     ev = await svc.store.get(request.match_info["id"])
-    if ev is None:
-        return _error(404, "service_request_id: no such request")
-    return web.json_response([open311.request_out(ev, svc.calendar.tz, _departments(request))])
+    if ev is None or not open311.published(ev, svc.ecfg.open311):  # what is not published does not exist here
+        raise NotFound("no such request", errors=[{"path": "service_request_id", "message": "no such request"}])
+    return web.json_response([open311.request_out(ev, svc.calendar.tz, _departments(request), svc.ecfg.open311)])

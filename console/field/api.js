@@ -2,6 +2,7 @@
 // console's reading of answers, with the field page's own session and draft).
 
 import { ApiError as BaseApiError, readJson } from "/console/api.js";
+import { loadHall } from "/console/events-vocab.js";
 
 const TOKEN_KEY = "hall.field.token";
 const USER_KEY = "hall.field.user";
@@ -72,6 +73,21 @@ export const api = {
   report: (body) => request("POST", "/api/events", body),
   taxonomy: () => request("GET", "/api/events/taxonomy"),
 };
+
+/** Load once (again after a failure) and keep: the promise of `load()`. */
+function once(load) {
+  let kept = null;
+  return () => {
+    kept ||= load().catch((err) => { kept = null; throw err; });
+    return kept;
+  };
+}
+
+/** The hall's words (labels, open states) and the district's clock (GET /api/hall). */
+export const loadWords = once(() => loadHall(request));
+
+/** Department id -> name (GET /api/events/taxonomy), as the console names them. */
+export const departmentNames = once(async () => new Map((await api.taxonomy()).departments.map((d) => [d.id, d.name])));
 
 /** Upload one photo (the raw file as body); resolves to {sha256, url}. */
 export async function uploadPhoto(blob) {

@@ -1,11 +1,11 @@
 // One event: what, where, who to call, photos, audit trail, and a button (with its form) per allowed action.
 
-import { api } from "./api.js";
+import { api, departmentNames, loadWords } from "./api.js";
 import { PhotoPicker, thumbnails } from "./photos.js";
-import { actionLabel, clearFieldErrors, districtTime, errorText, fill, h, light, localTime, OVERLAYS, say, showFieldErrors, stateLabel }
+import { actionLabel, clearFieldErrors, errorText, fill, h, isOverlay, light, localTime, say, showFieldErrors, stateLabel }
   from "./ui.js";
+import { label, terms } from "/console/events-vocab.js";
 
-const LEVELS = ["grid", "community", "street", "district"];
 const UNITS = { minutes: "minutes", hours: "hours", work_hours: "working hours", work_days: "working days" };
 
 // What each action asks for (NEEDS in backend/routes/events.py); the server checks, its 422 names the field.
@@ -63,9 +63,11 @@ export class EventDetail {
     if (!this.ev || this.ev.id !== id) this.body.replaceChildren(h("p", { class: "hint" }, "Loading…"));
     if (notice) say(this.notice, notice.text, notice.kind); else say(this.notice, "");
     try {
-      const [{ event }, { audit }] = await Promise.all([api.event(id), api.audit(id)]);
+      const [{ event }, { audit }, names] = await Promise.all([api.event(id), api.audit(id),
+        departmentNames().catch(() => new Map()), loadWords().catch(() => null)]);
       if (mine !== this.loadSeq) return;
       this.ev = event;
+      this.departments = names;
       this.render(event, audit);
       if (!this.el.contains(document.activeElement)) this.el.querySelector("h1").focus({ preventScroll: true });
     } catch (err) {
@@ -78,6 +80,7 @@ export class EventDetail {
   }
 
   render(ev, audit) {
+    const dept = (id) => this.departments?.get(id) || id;
     const where = [ev.address, ev.lat != null ? `${ev.lat.toFixed(5)}, ${ev.lon.toFixed(5)}` : null]
       .filter(Boolean).join(" · ") || "no location given";
     this.actionsBox = h("div", { class: "action-form-slot" });
@@ -94,10 +97,11 @@ export class EventDetail {
         ev.lat != null ? [" ", h("a", { href: `geo:${ev.lat},${ev.lon}` }, "open in maps")] : null),
       ev.contact ? [h("h2", {}, "Resident contact"), h("p", {}, contactLink(ev.contact))] : null,
       h("dl", { class: "facts" },
-        fact("Reported", localTime(ev.reported_at_local)), fact("Channel", ev.channel),
+        fact("Reported", localTime(ev.reported_at)), fact("Channel", label("channels", ev.channel)),
         fact("Grid", ev.grid || (ev.outside_grid ? "outside every grid" : null)),
-        fact("Urgency", ev.urgency), fact("Level", ev.level), fact("Department", ev.department),
-        fact("Co-handlers", (ev.co_handlers || []).join(", ")),
+        fact("Urgency", label("urgencies", ev.urgency)), fact("Level", label("levels", ev.level)),
+        fact("Department", ev.department ? dept(ev.department) : null),
+        fact("Co-handlers", (ev.co_handlers || []).map(dept).join(", ")),
         fact("Supervised", ev.supervised ? "yes (pressed by a leader)" : null),
         fact("Postponements", ev.postpone_count || null), fact("Reworks", ev.rework_count || null),
         fact("Same matter reported as", (ev.duplicates || []).join(", "))),
@@ -108,13 +112,13 @@ export class EventDetail {
       h("h2", {}, "Your actions"),
       ev.actions.length
         ? h("div", { class: "actions", "data-testid": "actions" }, ev.actions.map((a) => h("button", {
-          type: "button", class: OVERLAYS.has(a) ? "btn btn-secondary" : "btn btn-primary", "data-testid": `action-${a}`,
+          type: "button", class: isOverlay(a) ? "btn btn-secondary" : "btn btn-primary", "data-testid": `action-${a}`,
           onclick: () => this.showForm(a) }, actionLabel(a))))
         : h("p", { class: "hint" }, "Nothing for you to do here now."),
       this.actionsBox,
       h("h2", {}, "History"),
       h("ol", { class: "audit", "data-testid": "audit" }, audit.map((a) => h("li", {},
-        h("span", { class: "audit-at" }, districtTime(a.at, ev.reported_at_local)), " ",
+        h("span", { class: "audit-at" }, localTime(a.at)), " ",
         h("b", {}, a.action.replace(/_/g, " ")), ` by ${a.by} (${a.role})`,
         a.to && a.to !== a.from ? ` → ${stateLabel(a.to)}` : "",
         a.note ? h("div", { class: "audit-note" }, a.note) : null))));
@@ -145,9 +149,10 @@ export class EventDetail {
         field("extra.unit", "Unit", controls.unit)));
     }
     if (spec.level) {
-      const above = LEVELS.slice(LEVELS.indexOf(this.ev.level) + 1);
+      const levels = terms("levels");
+      const above = levels.slice(levels.findIndex((l) => l.value === this.ev.level) + 1);
       controls.level = h("select", { "data-testid": "input-level" }, h("option", { value: "" }, "one level up"),
-        above.map((l) => h("option", { value: l }, l)));
+        above.map((l) => h("option", { value: l.value }, l.label)));
       parts.push(field("level", "Escalate to", controls.level));
     }
     if (spec.note) {

@@ -1,7 +1,8 @@
 // "My tasks": the events in this user's scope, those waiting for their action first, with countdown lights.
 
-import { api } from "./api.js";
-import { CLOSED_STATES, h, light, say, stateLabel, taskActions, actionLabel, errorText } from "./ui.js";
+import { api, loadWords } from "./api.js";
+import { h, isClosed, light, say, stateLabel, taskActions, actionLabel, errorText } from "./ui.js";
+import { districtTime, label, terms } from "/console/events-vocab.js";
 
 const REFRESH_MS = 30_000;
 const RECENT = 200;  // newest events of the scope, for "all open" and "closed"
@@ -12,8 +13,8 @@ const LIGHT_RANK = { red: 0, yellow: 1, green: 2 };
 
 const FILTERS = {
   needs: { label: "Needs me", keep: (ev) => taskActions(ev).length > 0 },
-  open: { label: "All open", keep: (ev) => !CLOSED_STATES.has(ev.state) },
-  closed: { label: "Closed", keep: (ev) => CLOSED_STATES.has(ev.state) },
+  open: { label: "All open", keep: (ev) => !isClosed(ev.state) },
+  closed: { label: "Closed", keep: (ev) => isClosed(ev.state) },
 };
 
 function byUrgency(a, b) {
@@ -70,12 +71,12 @@ export class TaskList {
 
   async load() {
     try {
-      const pages = await Promise.all(QUERIES.map((q) => api.events(q)));
+      const [pages] = await Promise.all([Promise.all(QUERIES.map((q) => api.events(q))), loadWords()]);
       const byId = new Map();
       for (const page of pages) for (const ev of page.events) byId.set(ev.id, ev);
       this.events = [...byId.values()];
       this.total = pages[0].total;
-      say(this.status, `Updated ${new Date().toLocaleTimeString()}`, "info");
+      say(this.status, `Updated ${districtTime(new Date(), { date: false })}`, "info");
     } catch (err) {
       if (err.status === 401) return;
       say(this.status, `Could not refresh: ${errorText(err)}. Showing the last list.`, "error");
@@ -111,7 +112,8 @@ export class TaskList {
           light(ev.countdown),
           h("span", { class: "state" }, stateLabel(ev.state))),
         h("div", { class: "task-class" }, ev.category_name || "Unclassified",
-          ev.urgency !== "normal" ? h("span", { class: `badge urgency-${ev.urgency}` }, ev.urgency) : null,
+          ev.urgency !== terms("urgencies")[0]?.value
+            ? h("span", { class: `badge urgency-${ev.urgency}` }, label("urgencies", ev.urgency)) : null,
           ev.supervised ? h("span", { class: "badge supervised" }, "supervised") : null),
         h("div", { class: "task-where" }, where),
         h("div", { class: "task-desc" }, ev.description),

@@ -1,9 +1,10 @@
 // Report an event from the field: class, description, location, photos, urgency (and "fixed it myself").
 // One idempotency key per submission, kept with the draft until the hall has it: a retry never files twice.
 
-import { api, newKey, session } from "./api.js";
+import { api, loadWords, newKey, session } from "./api.js";
 import { PhotoPicker } from "./photos.js";
 import { clearFieldErrors, errorText, h, say, showFieldErrors } from "./ui.js";
+import { terms } from "/console/events-vocab.js";
 
 // The draft survives the phone reloading the tab (e.g. after the camera) and an expired session; logging out
 // drops it (api.js: session.clear).
@@ -38,9 +39,7 @@ export class ReportForm {
       lat: h("input", { inputmode: "decimal", autocomplete: "off", "data-testid": "report-lat" }),
       lon: h("input", { inputmode: "decimal", autocomplete: "off", "data-testid": "report-lon" }),
       address: h("input", { autocomplete: "street-address", "data-testid": "report-address" }),
-      urgency: h("select", { "data-testid": "report-urgency" },
-        h("option", { value: "normal" }, "normal"), h("option", { value: "urgent" }, "urgent"),
-        h("option", { value: "critical" }, "critical")),
+      urgency: h("select", { "data-testid": "report-urgency" }),  // the hall's urgencies, once loaded
       selfHandled: h("input", { type: "checkbox", role: "switch", "data-testid": "report-self-handled",
         onchange: () => this.showResult() }),
       result: h("textarea", { rows: "2", "data-testid": "report-result" }),
@@ -94,6 +93,10 @@ export class ReportForm {
       say(this.status, `The classes could not be loaded (${errorText(err)}); you can report without one.`, "warn");
       this.taxonomy = null;
     }
+    await loadWords().catch(() => null);  // without them the hall's default urgency applies
+    const urgency = this.c.urgency.value;
+    this.c.urgency.replaceChildren(...terms("urgencies").map((u) => h("option", { value: u.value }, u.label)));
+    if (urgency) this.c.urgency.value = urgency;
     const [major, minor] = [this.c.major.value, this.c.category.value];  // a restored draft keeps its class
     this.c.major.replaceChildren(h("option", { value: "" }, "— not sure —"),
       ...(this.taxonomy || []).map((m) => h("option", { value: m.code }, `${m.code} ${m.name}`)));
@@ -139,7 +142,7 @@ export class ReportForm {
       lat: coordinate(c.lat.value), lon: coordinate(c.lon.value),
       address: c.address.value.trim() || undefined,
       photos: this.picker.shas,
-      urgency: c.urgency.value,
+      urgency: c.urgency.value || undefined,  // none loaded: the hall's default
       self_handled: selfHandled,
       result: selfHandled ? c.result.value.trim() || undefined : undefined,
       idempotency_key: this.key,

@@ -1,5 +1,9 @@
 // Small DOM helpers shared by the field page's views: element builder, labels, countdown light, field errors.
 
+import { districtTime, isOpen, isOverlay, label } from "/console/events-vocab.js";
+
+export { isOverlay } from "/console/events-vocab.js";
+
 /** h("p", {class: "x", onclick: fn}, "text", child) -> element; null/false children are skipped. */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -23,27 +27,14 @@ export function fill(el, ...children) {
   return el;
 }
 
-export const STATE_LABELS = {
-  reported: "Reported", verifying: "To verify on site", to_register: "To register", to_dispatch: "To dispatch",
-  dispatched: "Dispatched", in_progress: "In progress", postpone_pending: "Postponement asked",
-  suspend_pending: "Suspension asked", suspended: "Suspended", to_check: "To check on site",
-  to_close: "To close", self_handled: "Fixed by worker, to confirm", closed: "Closed", evaluated: "Evaluated",
-  refused: "Refused", cancelled: "Cancelled", duplicate: "Duplicate",
-};
-export const CLOSED_STATES = new Set(["closed", "evaluated", "refused", "cancelled", "duplicate"]);
-// Overlays are open to workers in every open state: on their own they do not make an event a task.
-export const OVERLAYS = new Set(["supervise", "set_urgency", "escalate"]);
-
-export const ACTION_LABELS = {
-  verify: "Verified on site", dismiss: "Not found on site", check_pass: "Check passed", check_fail: "Check failed",
-  receive: "Receive", return: "Return: not ours", request_postpone: "Ask to postpone",
-  request_suspend: "Ask to suspend", resume: "Resume", feedback: "Send feedback", escalate: "Escalate",
-};
-export const actionLabel = (a) => ACTION_LABELS[a] || a.replace(/_/g, " ");
-export const stateLabel = (s) => STATE_LABELS[s] || s;
+// The events' words (labels, open states, overlays) and the district's clock come from the hall: main.js loads
+// them (GET /api/hall) before any view is drawn.
+export const stateLabel = (s) => label("states", s);
+export const actionLabel = (a) => label("actions", a);
+export const isClosed = (state) => !isOpen(state);
 
 /** The actions that make an event this user's task (overlays alone do not). */
-export const taskActions = (ev) => (ev.actions || []).filter((a) => !OVERLAYS.has(a));
+export const taskActions = (ev) => (ev.actions || []).filter((a) => !isOverlay(a));
 
 export function duration(seconds) {
   const s = Math.max(0, Math.round(seconds));
@@ -53,15 +44,8 @@ export function duration(seconds) {
   return `${m} min`;
 }
 
-/** "11-24 16:30" from the server's local ISO time (the district's clock, whatever the phone's zone). */
-export const localTime = (iso) => (iso ? iso.slice(5, 16).replace("T", " ") : "");
-
-/** Epoch seconds as "11-24 16:30" in the district's clock, whose UTC offset `iso` (a local time of the server) shows. */
-export function districtTime(epoch, iso) {
-  const m = /([+-])(\d{2}):(\d{2})$/.exec(iso || "");
-  const offset = m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : -new Date().getTimezoneOffset();
-  return localTime(new Date(epoch * 1000 + offset * 60_000).toISOString());
-}
+/** "11-24 16:30": a moment (ISO text, epoch seconds, a Date) on the district's clock, whatever the phone's zone. */
+export const localTime = (v) => districtTime(v, { seconds: false });
 
 /** The countdown light of the node an event waits at: coloured dot + time left or overdue. */
 export function light(countdown) {

@@ -174,12 +174,12 @@ def test_operator_accepts_and_registers_and_the_commander_dispatches_to_a_recomm
     expect(operator.get_by_test_id("detail-audit")).to_contain_text("report by worker1")
     take(operator, "accept")
     operator.get_by_test_id("action-submit").click()
-    expect(operator.get_by_test_id("detail-state")).to_have_text("to register")
+    expect(operator.get_by_test_id("detail-state")).to_have_text("To register")
 
     take(operator, "register")
     operator.get_by_test_id("field-urgency").select_option("urgent")
     operator.get_by_test_id("action-submit").click()
-    expect(operator.get_by_test_id("detail-state")).to_have_text("to dispatch")
+    expect(operator.get_by_test_id("detail-state")).to_have_text("To dispatch")
     assert get_event(hall, ev["id"])["urgency"] == "urgent"
 
     commander = open_console("commander1")
@@ -197,7 +197,7 @@ def test_operator_accepts_and_registers_and_the_commander_dispatches_to_a_recomm
     choice.click()
     commander.get_by_test_id("co-water").check()
     commander.get_by_test_id("action-submit").click()
-    expect(commander.get_by_test_id("detail-state")).to_have_text("dispatched")
+    expect(commander.get_by_test_id("detail-state")).to_have_text("Dispatched")
 
     now = get_event(hall, ev["id"])
     assert now["state"] == "dispatched"
@@ -255,7 +255,7 @@ def test_a_concurrent_change_gives_the_conflict_notice_and_reloads_the_event(hal
     act(hall, ev["id"], "accept", "operator2")
     page.get_by_test_id("action-submit").click()
     expect(notice).to_contain_text("changed by operator2 (accept)")
-    expect(page.get_by_test_id("detail-state")).to_have_text("to register")
+    expect(page.get_by_test_id("detail-state")).to_have_text("To register")
     assert get_event(hall, ev["id"])["state"] == "to_register"
     expect(page.get_by_test_id("action-register")).to_be_visible()
 
@@ -291,6 +291,34 @@ def test_paging_goes_through_the_whole_list_in_pages_of_25(hall, open_console):
         "data-id", res["events"][0]["id"])
     page.get_by_test_id("events-prev").click()
     expect(page.get_by_test_id("events-page")).to_have_text(f"1–25 of {total}")
+
+
+def test_the_detail_of_an_event_without_routing_photos_or_duplicates_prints_no_null(hall, open_console):
+    ev = report(hall)  # not registered (no routing), no photos, no duplicates
+    page = open_console("operator1")
+    open_events(page)
+    open_detail(page, ev["id"])
+    expect(page.get_by_test_id("detail-audit")).to_contain_text("report by worker1")
+    assert "null" not in page.get_by_test_id("event-detail").inner_text()
+
+
+def test_a_console_in_another_zone_shows_the_districts_time(hall, browser):
+    ctx = browser.new_context(viewport=CONSOLE_VIEWPORT, timezone_id="America/New_York")
+    try:
+        page = ctx.new_page()
+        page.goto(hall.url + "/console/")
+        login(page, "operator1", hall.users["operator1"])
+        open_events(page)
+        ev = report(hall)
+        local = ev["reported_at_local"]  # the district's own ISO time: "2025-06-02T09:30:15+08:00"
+        district = f"{local[5:10]} {local[11:19]}"
+        expect(row(page, ev["id"])).to_contain_text(f"{ev['id']} · {district}")
+        open_detail(page, ev["id"])
+        expect(page.get_by_test_id("detail-fields").locator("[data-field=reported]")).to_have_text(district)
+        expect(page.get_by_test_id("detail-audit").locator(".audit-at")).to_have_text(district)
+        expect(page.get_by_test_id("filter-state").locator("option[value=to_dispatch]")).to_have_text("To dispatch")
+    finally:
+        ctx.close()
 
 
 # -- deadline warnings --------------------------------------------------------------------------
@@ -343,7 +371,7 @@ def test_the_halls_overdue_warning_shows_a_notice_and_highlights_the_row(quick_h
     expect(r).to_be_visible()
 
     notice = page.get_by_test_id("notice")
-    expect(notice).to_contain_text(f"Overdue at accept: Exposed garbage {ev['id']}", timeout=20)
+    expect(notice).to_contain_text(f"Overdue at accept: Exposed garbage {ev['id']}", timeout=20_000)
     expect(r).to_have_attribute("data-warning", "overdue")
     shown = page.evaluate("window.__notices")
     soon = [i for i, t in enumerate(shown) if t.startswith("Soon due at accept") and ev["id"] in t]
@@ -353,7 +381,7 @@ def test_the_halls_overdue_warning_shows_a_notice_and_highlights_the_row(quick_h
     assert get_event(quick_hall, ev["id"])["overdue"] is True
     expect(page.get_by_test_id("count-overdue").locator("b")).not_to_have_text("0")
     # the hall's escalation rule (overdue 0 min -> community) follows, and the row shows the level
-    expect(r.locator(".badge-level")).to_have_text("community", timeout=15)
+    expect(r.locator(".badge-level")).to_have_text("Community", timeout=15_000)
 
 
 def test_the_walls_windows_never_show_through_the_events_panel(hall, empty_wall, open_console):

@@ -72,7 +72,7 @@ def test_a_source_on_the_wall_has_a_live_thumbnail_and_health(hall, empty_wall, 
     assert stats["std"] > 10, f"the thumbnail is flat, not the moving pattern: {stats}"
 
     health = page.get_by_test_id(f"source-health-{source['id']}")
-    expect(health).to_have_text("live", timeout=MEDIA_TIMEOUT_MS / 1000)
+    expect(health).to_have_text("live", timeout=MEDIA_TIMEOUT_MS)
     expect(item).to_have_attribute("data-health", "live")
     expect(item).to_have_attribute("title", re.compile(r"\d+(\.\d)? fps"))
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -53,14 +56,15 @@ def api(hall) -> Callable[..., dict]:
 def open_field(browser: Browser, hall) -> Iterator[Callable[..., Page]]:
     """Open the field page on a phone-sized page in a fresh context, logged in as `user`.
 
-    `geolocation` ({latitude, longitude}) gives the page a position and the permission to read it.
+    `geolocation` ({latitude, longitude}) gives the page a position and the permission to read it; `timezone`
+    puts the phone in another time zone than the district's.
     An uncaught script error in any of these pages fails the test."""
     contexts = []
     errors: list[str] = []
 
-    def _open(user: str | None = None, geolocation: dict | None = None) -> Page:
+    def _open(user: str | None = None, geolocation: dict | None = None, timezone: str | None = None) -> Page:
         ctx = browser.new_context(viewport=PHONE, has_touch=True, geolocation=geolocation,
-                                  permissions=["geolocation"] if geolocation else [])
+                                  permissions=["geolocation"] if geolocation else [], timezone_id=timezone)
         contexts.append(ctx)
         page = ctx.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -293,7 +297,7 @@ def test_an_action_on_a_stale_screen_is_refused_and_the_event_reloaded(api, open
     notice = page.get_by_test_id("detail-notice")
     expect(notice).to_contain_text("changed meanwhile")
     expect(notice).to_have_attribute("data-kind", "warn")
-    expect(page.locator(".facts")).to_contain_text("urgent")
+    expect(page.locator(".facts")).to_contain_text("Urgent")
     assert api("GET", f"/api/events/{ev['id']}")["event"]["state"] == "dispatched"  # nothing was done
     # On the reloaded screen the same action goes through.
     page.get_by_test_id("action-receive").click()
@@ -316,3 +320,27 @@ def test_a_wrong_password_is_said_and_nothing_else_shows(hall, open_field):
     login(page, "worker1", "not-" + hall.users["worker1"])
     expect(page.get_by_test_id("login-error")).to_contain_text("Wrong user name or password")
     expect(page.get_by_test_id("who")).to_be_hidden()
+
+
+def test_a_phone_in_another_zone_shows_department_names_and_the_districts_clock(api, open_field):
+    ev = dispatched_event(api, unique("Hydrant leaking"))
+    api("POST", f"/api/events/{ev['id']}/return", {"note": "a water matter"}, user="dept1")
+    ev = api("POST", f"/api/events/{ev['id']}/dispatch", {"department": "water", "co_handlers": ["sanitation"]})
+    ev = ev["event"]
+    page = open_field("dept1", timezone="America/Los_Angeles")  # 15 or 16 hours behind the district
+    expect(page.get_by_test_id("list-status")).to_contain_text("Updated")
+    shown = page.get_by_test_id("list-status").text_content()
+    m = re.search(r"(\d\d):(\d\d):(\d\d)$", shown)
+    assert m, f"{shown!r}: not the district's clock (HH:MM:SS)"
+    hh, mm, ss = (int(x) for x in m.groups())
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    off = abs((now.hour * 3600 + now.minute * 60 + now.second) - (hh * 3600 + mm * 60 + ss))
+    assert min(off, 86400 - off) < 120, f"{shown!r} is not the district's time {now:%H:%M:%S}"
+
+    page.goto(f"{page.url.split('#')[0]}#/event/{ev['id']}")
+    fact = lambda name: page.locator(f".facts dt:text-is('{name}') + dd")  # noqa: E731
+    expect(fact("Department")).to_have_text("Water supply and property company")
+    expect(fact("Co-handlers")).to_have_text("District sanitation bureau")
+    local = ev["reported_at_local"]  # the district's own ISO time
+    expect(fact("Reported")).to_have_text(f"{local[5:10]} {local[11:16]}")
+    expect(page.get_by_test_id("audit").locator(".audit-at").first).to_have_text(f"{local[5:10]} {local[11:16]}")
