@@ -252,13 +252,14 @@ class OutputEncoders:
         self._lock = threading.Lock()
         self.started = 0  # encoders made so far (a refused WHEP offer must make none)
 
-    def acquire(self, output_id: str) -> ScreenEncoder:
+    def acquire(self, output_id: str, settings: EncoderSettings | None = None) -> ScreenEncoder:
+        """The output's encoder (made on its first viewer, with `settings` or the wall's)."""
         with self._lock:
             enc, users = self._encoders.get(output_id, (None, 0))
             if enc is None:
                 frames = self.outputs.output(output_id)  # KeyError for an unknown output
                 self.outputs.acquire_output(output_id)
-                enc = ScreenEncoder(frames, self.settings, self.fps, name=output_id)
+                enc = ScreenEncoder(frames, settings or self.settings, self.fps, name=output_id)
                 enc.start()
                 self.started += 1
             self._encoders[output_id] = (enc, users + 1)

@@ -34,10 +34,14 @@ class SourceSpec(Protocol):
     """What a source needs from its configuration (backend.config.SourceConfig fits); a camera's
     ``username`` and ``password_env`` are read when present."""
 
-    id: str
-    name: str
-    url: str
-    sub_url: str | None
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def sub_url(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
