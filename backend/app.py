@@ -16,6 +16,7 @@ from .api import errors_middleware
 from .auth import Users
 from .config import HallConfig
 from .events.service import EventService
+from .gis.service import MapService
 from .metrics import Metrics
 from .namespaces import console as console_ns
 from .namespaces import wall as wall_ns
@@ -86,6 +87,8 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     app[appkeys.USERS] = Users(redis, cfg.auth)
     app[appkeys.WALL_CONTROL] = WallControl(redis, cfg, app[appkeys.WALL])
     app[appkeys.EVENTS] = EventService(redis, cfg, lambda: app.get(appkeys.DATA_DIR) or cfg.server.data_dir)
+    app[appkeys.MAP] = MapService(redis, cfg, app[appkeys.EVENTS])
+    app[appkeys.EVENTS].hooks.append(app[appkeys.MAP].on_event)
 
     # Socket.IO on the same server; the Redis manager shares rooms and broadcasts between processes.
     mgr = socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)
@@ -130,6 +133,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
             created = await app[appkeys.USERS].bootstrap(cfg.users, dict(os.environ))
             if created:
                 log.info("users created from config", extra={"users": ",".join(created)})
+        await app[appkeys.MAP].start()
         app[appkeys.EVENT_TIMERS] = asyncio.create_task(app[appkeys.EVENTS].run_timers())
         app[appkeys.LOOP_WATCH] = asyncio.create_task(watch_event_loop(app[appkeys.METRICS]))
         if media and appkeys.MEDIA not in app:
@@ -137,6 +141,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
 
     async def on_cleanup(app: web.Application) -> None:
         await wall_media.stop()
+        await app[appkeys.MAP].stop()
         for task in (appkeys.EVENT_TIMERS, appkeys.LOOP_WATCH):
             if task in app:
                 app[task].cancel()
