@@ -16,6 +16,8 @@ CONSOLE_DIR = ROOT / "console"
 WALL_DIR = ROOT / "wall"
 FIELD_DIR = CONSOLE_DIR / "field"  # the grid workers' and departments' page (phones), served at /field/
 VENDOR_DIR = ROOT / "node_modules" / "socket.io-client" / "dist"
+# MapLibre GL JS's CSP build (its worker is a file of its own, so pages need no 'unsafe-eval' or blob: scripts)
+MAPLIBRE_DIR = ROOT / "node_modules" / "maplibre-gl" / "dist"
 
 NO_CACHE = {"Cache-Control": "no-cache"}
 
@@ -80,5 +82,7 @@ def setup_static(app: web.Application) -> None:
     app.router.add_get("/field/", _field_index)
     app.router.add_static("/field/", FIELD_DIR, append_version=False)
     app.router.add_get("/vendor/plotly.min.js", _plotly)
+    if MAPLIBRE_DIR.is_dir():  # before /vendor/ itself, which would take the path
+        app.router.add_static("/vendor/maplibre-gl/", MAPLIBRE_DIR)
     if VENDOR_DIR.is_dir():
         app.router.add_static("/vendor/", VENDOR_DIR)
