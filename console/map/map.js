@@ -101,6 +101,22 @@ export class HallMap {
     await this.sourcesLoaded();
     if (this.labels) await this.drawGridLabels();
     if (this.interactive) this.bindClicks();
+    this.map.on("moveend", () => this.declutter());
+    this.map.on("resize", () => this.declutter());
+  }
+
+  /** Grid names that would overlap a name already shown are hidden (the first grids listed win). */
+  declutter() {
+    const shown = [];
+    for (const m of this.markers) {
+      const e = m.getElement();
+      e.style.visibility = "";
+      if (e.hidden) continue;
+      const r = e.getBoundingClientRect();
+      const clash = shown.some((s) => r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom);
+      if (clash) e.style.visibility = "hidden";
+      else shown.push(r);
+    }
   }
 
   /** Resolves once every district source has its data (the map is drawable, tests can look). */
@@ -132,6 +148,7 @@ export class HallMap {
         .addTo(this.map);
       this.markers.push(marker);
     }
+    this.declutter();
   }
 
   bindClicks() {
@@ -250,9 +267,14 @@ export class HallMap {
   set3D(on, { animate = true } = {}) {
     this.threeD = on;
     if (this.map.getLayer("buildings-3d")) this.map.setLayoutProperty("buildings-3d", "visibility", on ? "visible" : "none");
-    const camera = on ? { pitch: Math.max(this.pitch, 55), bearing: -20 } : { pitch: 0, bearing: 0 };
+    const camera = on ? { pitch: this.pitch > 0 ? this.pitch : 55, bearing: -20 } : { pitch: 0, bearing: 0 };
     if (animate) this.map.easeTo({ ...camera, duration: 600 });
-    else this.map.jumpTo(camera);
+    else {  // the wall: the whole district, tilted, filling the panel
+      const [w, s, e, n] = this.fit || this.settings.bounds;
+      const fit = this.map.cameraForBounds([[w, s], [e, n]], { padding: 10 });
+      // fitted flat, then tilted (not turned): the district keeps the panel's width, the near side a little more
+      this.map.jumpTo({ ...fit, zoom: fit.zoom + 0.2, pitch: camera.pitch, bearing: 0 });
+    }
     this.container.dataset.threeD = String(on);
   }
 
