@@ -29,7 +29,8 @@ def with_csp(page: Page, errors: list[str]) -> None:
         resp = route.fetch()
         route.fulfill(response=resp, headers={**resp.headers, "content-security-policy": CSP})
     page.route("**/*", add_header)
-    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text or "Refused" in m.text else None)
+    page.on("console", lambda m: errors.append(m.text)
+            if "Content Security Policy" in m.text or "Refused" in m.text else None)
 
 
 def map_ready(page: Page, testid: str = "map") -> None:
@@ -39,8 +40,8 @@ def map_ready(page: Page, testid: str = "map") -> None:
 def click_at(page: Page, lat: float, lon: float, testid: str = "map") -> None:
     """Click the map where a place is (projected by the map itself)."""
     box = page.get_by_test_id(testid).bounding_box()
-    x, y = page.get_by_test_id(testid).evaluate("(el, p) => { const q = el.hallMap.map.project(p); return [q.x, q.y]; }",
-                                                [lon, lat])
+    x, y = page.get_by_test_id(testid).evaluate(
+        "(el, p) => { const q = el.hallMap.map.project(p); return [q.x, q.y]; }", [lon, lat])
     page.mouse.click(box["x"] + x, box["y"] + y)
 
 
@@ -63,10 +64,81 @@ def test_the_console_map_draws_the_district_under_the_pages_csp(open_console, tm
     drawn = page.get_by_test_id("map").evaluate("""el => {
         const m = el.hallMap.map;
         const n = (layer) => m.queryRenderedFeatures({layers: [layer]}).length;
-        return {grids: n('grids-fill'), buildings: n('buildings-fill'), water: n('water-fill'), cameras: n('cameras-dot')};
+        return {grids: n('grids-fill'), buildings: n('buildings-fill'), water: n('water-fill'),
+                cameras: n('cameras-dot')};
     }""")
     assert drawn["grids"] >= 20 and drawn["buildings"] >= 100 and drawn["water"] >= 1 and drawn["cameras"] >= 10, drawn
     path = shot(page, tmp_path, "console-map")
     if os.environ.get("HALL_UPDATE_SCREENSHOT"):
         shutil.copy(path, ROOT / "docs" / "map.png")
     assert not errors, errors
+
+
+def test_clicking_a_camera_shows_its_live_picture_and_how_to_put_it_on_the_wall(open_console, hall, empty_wall):
+    page = open_console("operator1")
+    page.get_by_test_id("tab-map").click()
+    map_ready(page)
+    click_at(page, *SCHOOL)
+    details = page.get_by_test_id("map-details")
+    expect(details).to_have_attribute("data-layer", "cameras")
+    expect(details).to_have_attribute("data-id", "cam-school-01")
+    expect(details.get_by_test_id("camera-thumb")).to_have_attribute("data-loaded", "true", timeout=20_000)
+    show = details.get_by_test_id("wall-show-cam-school-01")
+    _, doc = api_call(hall, "GET", "/api/openapi.json")
+    if "/api/wall/show" not in doc["paths"]:  # the wall's one-step show is another part of the hall
+        expect(show).to_be_disabled()
+        assert "not on this hall yet" in show.get_attribute("title")
+        return
+    show.click()
+    expect(page.get_by_test_id("wall").locator("[data-testid^='window-']")).to_have_count(1)
+    assert [w["source"] for w in hall.wall()["layout"]["windows"]] == ["cam-school-01"]
+
+
+def test_around_an_event_the_map_lists_workers_cameras_residents_and_earlier_events(open_console, hall, tmp_path):
+    status, body = api_call(hall, "POST", "/api/events", {
+        "channel": "resident", "description": "water on the road by the school gate", "category": "0201",
+        "lat": SCHOOL[0] + 0.0002, "lon": SCHOOL[1] + 0.0002}, user="integration")
+    assert status == 201, body
+    earlier = body["event"]["id"]
+    status, body = api_call(hall, "POST", "/api/events", {
+        "channel": "resident", "description": "manhole cover missing by the school", "category": "0202",
+        "lat": SCHOOL[0], "lon": SCHOOL[1] + 0.0004}, user="integration")
+    assert status == 201, body
+    eid = body["event"]["id"]
+    r = sync_redis.Redis.from_url(hall.redis_url)
+    r.geoadd("hall:workers:geo", [SCHOOL[1] - 0.0006, SCHOOL[0] - 0.0003, "worker1"])
+    r.close()
+
+    page = open_console("commander1")
+    page.get_by_test_id("tab-map").click()
+    map_ready(page)
+    expect(page.get_by_test_id("map")).not_to_have_attribute("data-events", "0")
+    page.get_by_test_id("map").evaluate("(el, p) => el.hallMap.map.jumpTo({center: p, zoom: 17})",
+                                        [SCHOOL[1], SCHOOL[0]])
+    page.wait_for_timeout(300)
+    click_at(page, SCHOOL[0], SCHOOL[1] + 0.0004)
+    details = page.get_by_test_id("map-details")
+    expect(details).to_have_attribute("data-layer", "events")
+    expect(details).to_have_attribute("data-id", eid)
+    expect(details.get_by_test_id("event-steps")).to_contain_text("report")
+    details.get_by_test_id("event-around").click()
+    area = page.get_by_test_id("map-area")
+    expect(area.get_by_test_id("area-worker-worker1")).to_contain_text("Grid worker Chen")
+    call = area.get_by_test_id("call-worker1")
+    expect(call).to_be_disabled()  # the hall's calls are another part of the hall
+    expect(area.get_by_test_id("area-camera-cam-school-01")).to_be_visible()
+    assert int(area.get_by_test_id("area-residents").inner_text().replace(",", "")) > 0
+    expect(area.get_by_test_id(f"map-event-{earlier}")).to_be_visible()
+    expect(area.get_by_test_id(f"map-event-{eid}")).to_have_count(0)  # not the event itself
+    shot(page, tmp_path, "console-map-around-event")
+
+    # a box dragged on the map asks the same of the box
+    page.get_by_test_id("map-select-box").click()
+    box = page.get_by_test_id("map").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 150, cy - 120)
+    page.mouse.down()
+    page.mouse.move(cx + 150, cy + 120, steps=8)
+    page.mouse.up()
+    expect(page.get_by_test_id("map-area-card")).to_contain_text("Inside the box")
+    expect(page.get_by_test_id("map-area").get_by_test_id("area-camera-cam-school-01")).to_be_visible()
