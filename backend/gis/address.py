@@ -1,4 +1,5 @@
-"""An address for a point: the nearest building within a radius, else the grid it lies in (pure, in memory).
+"""An address for a point: the nearest building within a radius, else the compound (residential area, school,
+market...) it is in, else the nearest named place within the radius, else its grid (pure, in memory).
 
 Used for the events' `place` (the console's address column) and GET /api/gis/place; a lookup touches only
 the buildings of the few cells around the point, so it is cheap enough for every row of a list."""
@@ -31,6 +32,11 @@ class PlaceFinder:
             for cx in range(self._c(min(xs)), self._c(max(xs)) + 1):
                 for cy in range(self._c(min(ys)), self._c(max(ys)) + 1):
                     self.cells.setdefault((cx, cy), []).append((f["properties"], ring))
+        # a few dozen compounds and named places: looked through whole
+        self.areas = [(f["properties"], [self._xy(p[0], p[1]) for p in f["geometry"]["coordinates"][0]])
+                      for f in district.layers["areas"]["features"] if f["geometry"]["type"] == "Polygon"]
+        self.places = [(f["properties"], self._xy(*f["geometry"]["coordinates"][:2]))
+                       for f in district.layers["places"]["features"] if f["geometry"]["type"] == "Point"]
 
     def _xy(self, lon: float, lat: float) -> tuple[float, float]:
         return lon * self.mx, (lat - self.lat0) * self.my
@@ -61,6 +67,14 @@ class PlaceFinder:
         near = self.nearest_building(lat, lon)
         if near is not None:
             return str(near[0].get("name") or near[0]["id"])
+        x, y = self._xy(lon, lat)
+        for props, ring in self.areas:
+            if _distance_to_ring(x, y, ring) == 0:
+                return str(props.get("name") or props["id"])
+        nearest = min(((math.hypot(px - x, py - y), props) for props, (px, py) in self.places),
+                      default=None, key=lambda t: t[0])
+        if nearest is not None and nearest[0] <= self.radius:
+            return f"near {nearest[1].get('name') or nearest[1]['id']}"
         grid = self.district.grid_index.locate(lat, lon)
         return grid.name if grid else None
 
