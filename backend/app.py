@@ -89,6 +89,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     app[appkeys.EVENTS] = EventService(redis, cfg, lambda: app.get(appkeys.DATA_DIR) or cfg.server.data_dir)
     app[appkeys.MAP] = MapService(redis, cfg, app[appkeys.EVENTS])
     app[appkeys.EVENTS].hooks.append(app[appkeys.MAP].on_event)
+    app[appkeys.EVENTS].place_of = app[appkeys.MAP].place  # the events' `place`: their address on the map
 
     # Socket.IO on the same server; the Redis manager shares rooms and broadcasts between processes.
     mgr = socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)

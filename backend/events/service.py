@@ -55,6 +55,8 @@ class EventService:
         self.store = EventStore(redis, self.calendar.tz, self.ecfg.idempotency_days)
         self._data_dir = data_dir or (lambda: cfg.server.data_dir)
         self.hooks: list[Hook] = []
+        # an address for a point (the map's nearest building, else the grid's name), set by the app
+        self.place_of: Callable[[float | None, float | None], str | None] | None = None
         self.dept_of_user: dict[str, frozenset[str]] = {}
         self.grids_of_worker: dict[str, frozenset[str]] = {}
         for g in self.grids.grids:
@@ -87,6 +89,7 @@ class EventService:
             actions = [a for a in actions if a not in wf.DEPARTMENT_ACTIONS]
         d["actions"] = actions
         d["reported_at_local"] = _iso(ev.reported_at, self.calendar)
+        d["place"] = self.place_of(ev.lat, ev.lon) if self.place_of is not None else None
         return d
 
     def summary(self, ev: Event, action: str, by: str) -> dict:
