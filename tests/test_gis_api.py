@@ -169,3 +169,18 @@ async def test_events_reported_while_the_hall_was_away_are_indexed_at_start(api,
         assert await redis.geopos(keys.gis_geo("events"), eid) != [None]
     finally:
         await other.close()
+
+
+async def test_an_event_s_view_names_its_place_on_the_map(api):
+    who = await tokens(api)
+    blds = await get(api, "/api/gis/layers/buildings", who["operator1"])
+    b = next(f for f in blds["features"] if f["properties"]["use"] == "residential")
+    ring = b["geometry"]["coordinates"][0]
+    lon, lat = sum(p[0] for p in ring[:-1]) / 4, sum(p[1] for p in ring[:-1]) / 4
+    at_building = await report(api, who["integration"], lat=lat, lon=lon)
+    on_river = await report(api, who["integration"], lat=36.6553, lon=117.0885)
+    nowhere = await report(api, who["integration"], lat=None, lon=None, address="somewhere")
+    views = {e["id"]: e for e in (await get(api, "/api/events?limit=10", who["operator1"]))["events"]}
+    assert views[at_building]["place"] == b["properties"]["name"]
+    assert views[on_river]["place"] == "Station grid 3"
+    assert views[nowhere]["place"] is None

@@ -142,3 +142,56 @@ def test_around_an_event_the_map_lists_workers_cameras_residents_and_earlier_eve
     page.mouse.up()
     expect(page.get_by_test_id("map-area-card")).to_contain_text("Inside the box")
     expect(page.get_by_test_id("map-area").get_by_test_id("area-camera-cam-school-01")).to_be_visible()
+
+
+def report_at(hall, lat: float, lon: float, user: str = "integration", channel: str = "resident") -> dict:
+    status, body = api_call(hall, "POST", "/api/events", {
+        "channel": channel, "description": "seen on the map test", "category": "0101", "lat": lat, "lon": lon},
+        user=user)
+    assert status == 201, body
+    return body["event"]
+
+
+def test_the_console_event_detail_shows_the_map_around_it_and_its_address(open_console, hall, tmp_path):
+    ev = report_at(hall, *SCHOOL)
+    r = sync_redis.Redis.from_url(hall.redis_url)
+    r.geoadd("hall:workers:geo", [SCHOOL[1] + 0.001, SCHOOL[0], "worker1"])
+    r.close()
+    page = open_console("operator1")
+    page.get_by_test_id("tab-events").click()
+    row = page.get_by_test_id(f"event-row-{ev['id']}")
+    place = row.get_by_test_id("row-place")
+    expect(place).to_have_text(ev["place"])  # the address: a building or the grid, never "lat, lon"
+    assert ev["place"] and "36.6" not in ev["place"]
+    row.click()
+    detail = page.get_by_test_id("event-detail")
+    map_ready(page, "event-map")
+    expect(detail.get_by_test_id("near-camera-cam-school-01")).to_be_visible()
+    expect(detail.get_by_test_id("near-worker-worker1")).to_contain_text("Grid worker Chen")
+    assert page.get_by_test_id("event-map").evaluate("(e, id) => e.hallMap.events.has(id)", ev["id"])
+    expect(detail.locator("dd[data-field=place]")).to_have_text(ev["place"])
+    shot(page, tmp_path, "console-event-detail")
+
+
+def test_the_field_page_shows_the_map_of_the_event_where_it_is(browser, hall, tmp_path):
+    ev = report_at(hall, 36.6475, 117.1021, user="worker1", channel="worker")  # Harmony grid 1: worker1's
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True)
+    errors: list[str] = []
+    try:
+        page = ctx.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        with_csp(page, errors)
+        page.goto(hall.url + "/field/")
+        page.get_by_test_id("login-username").fill("worker1")
+        page.get_by_test_id("login-password").fill(hall.users["worker1"])
+        page.get_by_test_id("login-submit").click()
+        expect(page.get_by_test_id("who")).to_contain_text("worker1")
+        page.goto(f"{hall.url}/field/#/event/{ev['id']}")
+        expect(page.get_by_test_id("detail-where")).to_contain_text(ev["place"])
+        map_ready(page, "event-map")
+        assert page.get_by_test_id("event-map").evaluate("(e, id) => e.hallMap.events.has(id)", ev["id"])
+        assert page.locator(".map-label-grid").count() >= 1
+        shot(page, tmp_path, "field-event-map")
+    finally:
+        ctx.close()
+    assert not errors, errors
