@@ -3,7 +3,7 @@
 // map, patrol-track playback, and 3D for the pilot street (tilt and turn).
 
 import { el } from "../events-model.js";
-import { HallMap } from "./map.js";
+import { HallMap, shapeFeature } from "./map.js";
 import { TOGGLES } from "./style.js";
 import { mapClient, hallFeatures } from "./client.js";
 import { renderDetails } from "./details.js";
@@ -127,6 +127,7 @@ export class MapPanel {
   async area(shape, event = null) {
     if (event) this.lastEvent = { id: event.id, lat: event.lat, lon: event.lon };
     this.map.setArea(shape);
+    this.map.fitPoints(shapeFeature(shape).features[0].geometry.coordinates[0], 40);  // the whole area in view
     this.areaEl.hidden = false;
     this.areaEl.replaceChildren(el("div", { class: "muted", textContent: "asking…" }));
     try {

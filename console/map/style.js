@@ -64,7 +64,7 @@ export function liveLayers(scale = 1) {
   return [
     ["heat", { id: "heat", type: "heatmap", layout: { visibility: "none" }, paint: {
       "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 12, s(18), 16, s(40)],
-      "heatmap-intensity": 0.8, "heatmap-opacity": 0.8,
+      "heatmap-intensity": ["interpolate", ["linear"], ["zoom"], 11, 2.5, 16, 1], "heatmap-opacity": 0.85,
       "heatmap-color": ["interpolate", ["linear"], ["heatmap-density"], 0, "rgba(0,0,0,0)", 0.2, "#1d4ed8",
         0.45, "#16a34a", 0.7, "#eab308", 1, "#dc2626"] } }],
     ["area", { id: "area-fill", type: "fill", paint: { "fill-color": "#2fa8ff", "fill-opacity": 0.12 } }],
