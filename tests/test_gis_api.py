@@ -184,3 +184,19 @@ async def test_an_event_s_view_names_its_place_on_the_map(api):
     assert views[at_building]["place"] == b["properties"]["name"]
     assert views[on_river]["place"] == "Station grid 3"
     assert views[nowhere]["place"] is None
+
+
+async def test_the_layers_are_indexed_once_and_again_when_a_camera_moves(api):
+    from backend.gis.district import District
+    from backend.gis.index import index_district
+    from tests.events_support import CFG
+
+    svc = api.app[appkeys.MAP]
+    assert await index_district(svc.redis, svc.district) == {}  # written at start, unchanged since
+    moved = CFG.model_copy(deep=True)
+    cam = next(s for s in moved.sources if s.id == "cam-school-01")
+    cam.lat, cam.lon = 36.6600, 117.1500
+    written = await index_district(svc.redis, District(moved))
+    assert written == {"cameras": len([s for s in moved.sources if s.lat is not None])}
+    pos = await svc.redis.geopos(keys.gis_geo("cameras"), "cam-school-01")
+    assert pos[0][1] == pytest.approx(36.66, abs=1e-5)

@@ -94,7 +94,7 @@ async def index_district(redis: aioredis.Redis, district: District) -> dict[str,
     stored = await redis.hgetall(keys.GIS_INDEXED)
     for layer in INDEXED:
         digest = _digest(district, layer)
-        if stored.get(layer.encode(), stored.get(layer)) in (digest, digest.encode()):
+        if stored.get(layer) == digest:
             continue
         items = list(district.items[layer].values())
         async with redis.pipeline(transaction=True) as pipe:

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from .. import keys
 from .district import District
-from .index import Box, Circle, Shape, search
+from .index import Box, Shape, search
 
 
 def grids_of(district: District) -> dict[str, list[str]]:
@@ -52,7 +52,7 @@ async def positions(redis: aioredis.Redis, district: District, registry: Any = N
     if registry is not None:
         return [w for w in await registry.list() if w.get("lat") is not None]
     _w, _s, _e, _n = district.bounds
-    names = [m for m in await redis.zrange(keys.WORKERS_GEO, 0, -1)]
+    names = list(await redis.zrange(keys.WORKERS_GEO, 0, -1))
     if not names:
         return []
     pos = await redis.geopos(keys.WORKERS_GEO, *names)
@@ -61,5 +61,3 @@ async def positions(redis: aioredis.Redis, district: District, registry: Any = N
     return [{"name": n, "display_name": display[n], "lat": float(p[1]), "lon": float(p[0]),
              "grids": grids.get(n, [])} for n, p in zip(names, pos, strict=True) if p is not None]
 
-
-__all__ = ["Box", "Circle", "grids_of", "positions", "within"]
