@@ -33,8 +33,12 @@ class PlaceFinder:
                 for cy in range(self._c(min(ys)), self._c(max(ys)) + 1):
                     self.cells.setdefault((cx, cy), []).append((f["properties"], ring))
         # a few dozen compounds and named places: looked through whole
-        self.areas = [(f["properties"], [self._xy(p[0], p[1]) for p in f["geometry"]["coordinates"][0]])
-                      for f in district.layers["areas"]["features"] if f["geometry"]["type"] == "Polygon"]
+        self.areas = []  # (properties, ring, its bounding box)
+        for f in district.layers["areas"]["features"]:
+            if f["geometry"]["type"] == "Polygon":
+                ring = [self._xy(p[0], p[1]) for p in f["geometry"]["coordinates"][0]]
+                xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+                self.areas.append((f["properties"], ring, (min(xs), min(ys), max(xs), max(ys))))
         self.places = [(f["properties"], self._xy(*f["geometry"]["coordinates"][:2]))
                        for f in district.layers["places"]["features"] if f["geometry"]["type"] == "Point"]
 
@@ -68,8 +72,8 @@ class PlaceFinder:
         if near is not None:
             return str(near[0].get("name") or near[0]["id"])
         x, y = self._xy(lon, lat)
-        for props, ring in self.areas:
-            if _distance_to_ring(x, y, ring) == 0:
+        for props, ring, (x0, y0, x1, y1) in self.areas:
+            if x0 <= x <= x1 and y0 <= y <= y1 and _distance_to_ring(x, y, ring) == 0:
                 return str(props.get("name") or props["id"])
         nearest = min(((math.hypot(px - x, py - y), props) for props, (px, py) in self.places),
                       default=None, key=lambda t: t[0])

@@ -30,7 +30,7 @@ class GisConfig(BaseModel):
     wall_pitch: Annotated[int, Field(ge=0, le=60)] = Field(0, description="tilt of the map panels on the wall "
                                                                           "(degrees; 0: seen from above)")
     heat_days: Annotated[int, Field(ge=1, le=366)] = Field(30, description="default period of the events' heat map")
-    area_limit: Annotated[int, Field(ge=1, le=2000)] = Field(200, description="most items per list in an area "
+    area_limit: Annotated[int, Field(ge=1, le=2000)] = Field(50, description="most items per list in an area "
                                                                               "query (totals stay exact)")
     address_radius_m: Annotated[float, Field(gt=0, le=2000)] = Field(
         120, description="an event's place is the nearest building within this distance, else its grid's name")

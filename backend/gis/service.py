@@ -23,7 +23,7 @@ from .index import Shape, backfill_events, index_district, index_event, search
 log = logging.getLogger("hall.gis")
 
 HEAT_MAX = 20_000  # most events in one heat map (the newest of the period)
-AREA_EVENTS_MAX = 2_000  # most events of an area whose states are counted
+AREA_EVENTS_MAX = 5_000  # most events of an area whose states are counted (the nearest)
 
 
 class MapService:
@@ -70,18 +70,23 @@ class MapService:
         scores = await self.redis.zmscore(keys.EVENTS_INDEX, [h[0] for h in hits])
         inside = [h for h, at in zip(hits, scores, strict=True) if at is not None and since <= at <= until]
         dist = {h[0]: h[1] for h in inside}
-        evs = await self.events.store.get_many([h[0] for h in inside[:AREA_EVENTS_MAX]])
+        # states counted from each event's hash field (cheap); documents read only for the items listed
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for h in inside[:AREA_EVENTS_MAX]:
+                pipe.hget(keys.event(h[0]), "state")
+            states = await pipe.execute()
+        evs = await self.events.store.get_many([h[0] for h in inside[:limit]])
         evs = [e for e in evs if reader is None or self.events.visible(e, reader)]
         now = time.time()
         items = []
-        for ev in evs[:limit]:
+        for ev in evs:
             cd = countdown(ev, self.events.rules, now)
             items.append({"id": ev.id, "state": ev.state, "category": ev.category, "category_name": ev.category_name,
                           "description": (ev.description or "")[:120], "reported_at": ev.reported_at,
                           "light": cd["light"] if cd else None, "lat": ev.lat, "lon": ev.lon,
                           "distance_m": round(dist[ev.id], 1), "place": self.place(ev.lat, ev.lon)})
-        return {"total": len(inside),
-                "by_state": dict(Counter(e.state for e in evs).most_common()), "items": items}
+        return {"total": len(inside), "by_state": dict(Counter(s for s in states if s).most_common()),
+                "items": items}
 
     async def heat(self, since: float, until: float) -> dict:
         """Where events were reported in the period: [lon, lat] per event (the newest HEAT_MAX)."""
