@@ -200,3 +200,51 @@ async def test_the_layers_are_indexed_once_and_again_when_a_camera_moves(api):
     assert written == {"cameras": len([s for s in moved.sources if s.lat is not None])}
     pos = await svc.redis.geopos(keys.gis_geo("cameras"), "cam-school-01")
     assert pos[0][1] == pytest.approx(36.66, abs=1e-5)
+
+
+def config_with_tiles(tmp_path, tiles: str):
+    import yaml
+
+    from backend.config import DEFAULT_CONFIG, parse_config
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    raw["events"]["grids"] = str(DEFAULT_CONFIG.parent / raw["events"]["grids"])
+    raw["gis"]["district"] = str(DEFAULT_CONFIG.parent / raw["gis"]["district"])
+    raw["gis"]["tiles"] = tiles
+    return parse_config(raw, str(tmp_path / "hall.yaml"))
+
+
+async def test_a_local_base_map_is_served_by_the_hall_as_pmtiles_or_a_tiles_folder(redis_url, tmp_path):
+    from tests.map_tiles import pmtiles_file, tile_xy, tiles_folder
+
+    bounds = (117.0875, 36.6325, 117.1625, 36.6775)
+    archive = pmtiles_file(tmp_path / "district.pmtiles", bounds)
+    client = await make_client(redis_url, tmp_path, config_with_tiles(tmp_path, "district.pmtiles"))
+    try:
+        who = await tokens(client)
+        settings = await get(client, "/api/gis/map", who["worker1"])
+        assert settings["tiles"] == {"kind": "pmtiles", "url": "/map-tiles/district.pmtiles"}
+        resp = await client.get("/map-tiles/district.pmtiles", headers={"Range": "bytes=0-126"})
+        assert resp.status == 206 and (await resp.read()) == archive.read_bytes()[:127]  # the header, read by parts
+        assert (await client.get("/vendor/pmtiles.js")).status == 200
+    finally:
+        await client.close()
+
+    folder = tiles_folder(tmp_path / "xyz", bounds)
+    client = await make_client(redis_url, tmp_path, config_with_tiles(tmp_path, "xyz"))
+    try:
+        who = await tokens(client)
+        settings = await get(client, "/api/gis/map", who["worker1"])
+        assert settings["tiles"] == {"kind": "xyz", "url": "/map-tiles/{z}/{x}/{y}.png"}
+        x, y = tile_xy(117.11, 36.65, 14)
+        resp = await client.get(f"/map-tiles/14/{x}/{y}.png")
+        assert resp.status == 200 and (await resp.read()) == (folder / "14" / str(x) / f"{y}.png").read_bytes()
+    finally:
+        await client.close()
+
+
+def test_a_base_map_that_is_not_there_stops_start_up_naming_gis_tiles(tmp_path):
+    from backend.config import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        config_with_tiles(tmp_path, "missing.pmtiles")
+    assert [p[0] for p in exc.value.problems] == ["gis.tiles"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
@@ -21,9 +21,11 @@ class GisConfig(BaseModel):
     district: str | None = Field(None, description="folder of the district's GeoJSON layers (relative to the "
                                                    "configuration file): " + ", ".join(f"{n}.geojson" for n in LAYERS)
                                                    + " (each optional); made by scripts/make_district.py")
-    tiles: str | None = Field(None, description="base map tiles: an XYZ raster URL template with {z}/{x}/{y}, "
-                                                "a path on this hall or an https URL; none: the district's layers "
-                                                "alone (offline)")
+    tiles: str | None = Field(None, description="base map under the district's layers: a .pmtiles file (raster) or "
+                                                "a folder of {z}/{x}/{y} raster tiles, relative to the configuration "
+                                                "file and served by the hall at /map-tiles/; or an XYZ URL template "
+                                                "with {z}, {x}, {y}; none: the district's layers alone (offline)")
+    tiles_format: Literal["png", "jpg", "webp"] = Field("png", description="image format of a tiles folder")
     tiles_attribution: str | None = Field(None, max_length=200)
     pilot_street: str | None = Field(None, description="street id (grids' `street`) whose buildings are drawn in 3D "
                                                        "(extruded by height)")
@@ -36,6 +38,12 @@ class GisConfig(BaseModel):
         120, description="an event's place is the nearest building within this distance, else its grid's name")
 
     _layers: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+    _tiles_path: Path | None = PrivateAttr(None)
+
+    @property
+    def tiles_path(self) -> Path | None:
+        """The local .pmtiles file or tiles folder the hall serves at /map-tiles/ (None: a URL template or none)."""
+        return self._tiles_path
 
     @property
     def layers(self) -> dict[str, dict[str, Any]]:
@@ -45,19 +53,37 @@ class GisConfig(BaseModel):
     @field_validator("tiles")
     @classmethod
     def _tiles(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
+        if v is None or not any(p in v for p in ("{z}", "{x}", "{y}")):
+            return v  # a local file or folder: checked with the others below
         if not (v.startswith("/") or v.startswith("https://") or v.startswith("http://")):
-            raise ValueError("a path on this hall (/tiles/...) or an http(s) URL")
+            raise ValueError("a URL template is a path on this hall (/...) or an http(s) URL")
         if not all(p in v for p in ("{z}", "{x}", "{y}")):
             raise ValueError("the URL template needs {z}, {x} and {y}")
         return v
 
+    def tiles_url(self) -> dict[str, str] | None:
+        """What the pages load: {"kind": "pmtiles"|"xyz", "url"} (a local base map under /map-tiles/)."""
+        if self.tiles is None:
+            return None
+        path = self._tiles_path
+        if path is None:
+            return {"kind": "xyz", "url": self.tiles}
+        if path.is_file():
+            return {"kind": "pmtiles", "url": f"/map-tiles/{path.name}"}
+        return {"kind": "xyz", "url": f"/map-tiles/{{z}}/{{x}}/{{y}}.{self.tiles_format}"}
+
     @model_validator(mode="after")
     def _load(self, info: ValidationInfo) -> GisConfig:
+        base = Path((info.context or {}).get("config_dir") or ".")
+        if self.tiles is not None and "{z}" not in self.tiles:
+            path = Path(self.tiles)
+            path = path if path.is_absolute() else base / path
+            if not (path.is_dir() or (path.is_file() and path.suffix == ".pmtiles")):
+                raise ValueError(f"tiles: {path} is neither a .pmtiles file nor a folder of tiles (nor a URL "
+                                 "template with {z}, {x}, {y})")
+            self._tiles_path = path.resolve()
         if self.district is None:
             return self
-        base = Path((info.context or {}).get("config_dir") or ".")
         folder = Path(self.district)
         folder = folder if folder.is_absolute() else base / folder
         if not folder.is_dir():

@@ -112,7 +112,7 @@ class District:
         w, s, e, n = self.bounds
         kinds = sorted({f["properties"].get("kind") for f in self.layers["components"]["features"]} - {None})
         return {"district": self.cfg.district, "bounds": [w, s, e, n], "centre": [(w + e) / 2, (s + n) / 2],
-                "tiles": gis.tiles, "tiles_attribution": gis.tiles_attribution, "pilot_street": gis.pilot_street,
+                "tiles": gis.tiles_url(), "tiles_attribution": gis.tiles_attribution, "pilot_street": gis.pilot_street,
                 "wall_pitch": gis.wall_pitch, "heat_days": gis.heat_days, "layers": list(LAYER_NAMES),
                 "component_kinds": {k: COMPONENT_KINDS.get(k, k.replace("_", " ").capitalize()) for k in kinds},
                 "counts": {name: len(fc["features"]) for name, fc in self.layers.items()}}

@@ -1,7 +1,7 @@
 // The one map component of the hall (console, wall panels, field page, event detail): the district's layers
 // served by /api/gis, live events and workers, the heat map, an area, a patrol track, 3D for the pilot street.
 
-import { loadMapLibre } from "./maplibre.js";
+import { loadMapLibre, usePmtiles } from "./maplibre.js";
 import { baseStyle, districtLayers, liveLayers, CLICKABLE, TOGGLES, STALE_AFTER_S } from "./style.js";
 import { OPEN_STATES } from "../events-model.js";
 
@@ -74,6 +74,7 @@ export class HallMap {
   async init() {
     const [gl, settings] = await Promise.all([loadMapLibre(), this.client.json("/api/gis/map")]);
     this.settings = settings;
+    if (settings.tiles?.kind === "pmtiles") await usePmtiles(gl);
     const [w, s, e, n] = this.fit || settings.bounds;
     const token = this.client.token;
     this.map = new gl.Map({

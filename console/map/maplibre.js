@@ -31,3 +31,22 @@ export function loadMapLibre() {
   }
   return loading;
 }
+
+let pmtilesLoading = null;
+
+/** A .pmtiles base map: the npm `pmtiles` reader (/vendor/pmtiles.js) as MapLibre's `pmtiles://` protocol. */
+export function usePmtiles(gl) {
+  if (!pmtilesLoading) {
+    pmtilesLoading = new Promise((resolve, reject) => {
+      const script = Object.assign(document.createElement("script"), { src: "/vendor/pmtiles.js", async: true });
+      script.onload = () => {
+        if (!window.pmtiles) { reject(new Error("pmtiles.js defined no pmtiles")); return; }
+        gl.addProtocol("pmtiles", new window.pmtiles.Protocol().tile);
+        resolve();
+      };
+      script.onerror = () => { pmtilesLoading = null; reject(new Error("cannot load /vendor/pmtiles.js")); };
+      document.head.append(script);
+    });
+  }
+  return pmtilesLoading;
+}

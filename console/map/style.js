@@ -14,9 +14,12 @@ const FALLBACK = "#cbd5e1";
 /** A base style: the background and, when the hall has them, raster tiles under the district's layers. */
 export function baseStyle(settings) {
   const style = { version: 8, sources: {}, layers: [{ id: "background", type: "background", paint: { "background-color": "#0d141c" } }] };
-  if (settings.tiles) {
-    style.sources.tiles = { type: "raster", tiles: [settings.tiles], tileSize: 256,
-      attribution: settings.tiles_attribution || "" };
+  const t = settings.tiles;
+  if (t) {
+    const url = t.url.startsWith("/") ? `${location.origin}${t.url}` : t.url;
+    style.sources.tiles = t.kind === "pmtiles"
+      ? { type: "raster", url: `pmtiles://${url}`, tileSize: 256, attribution: settings.tiles_attribution || "" }
+      : { type: "raster", tiles: [url], tileSize: 256, attribution: settings.tiles_attribution || "" };
     style.layers.push({ id: "tiles", type: "raster", source: "tiles", paint: { "raster-opacity": 0.55 } });
   }
   return style;

@@ -244,3 +244,60 @@ def test_a_workers_patrol_track_plays_back_on_the_map(open_console, hall):
     page.get_by_test_id("track-speed").select_option("300")
     page.get_by_test_id("track-play").click()
     expect(track).not_to_have_attribute("data-head", "0")
+
+
+@pytest.fixture(scope="module")
+def tiled_hall(tmp_path_factory: pytest.TempPathFactory):
+    """A second hall whose map has a base map: a PMTiles archive of its own, served by the hall."""
+    import yaml
+
+    from backend.config import DEFAULT_CONFIG
+    from backend.redis_server import EmbeddedRedis
+    from tests.conftest import HallProcess
+    from tests.map_tiles import pmtiles_file
+
+    d = tmp_path_factory.mktemp("tiled-hall")
+    cfg = yaml.safe_load(Path(DEFAULT_CONFIG).read_text(encoding="utf-8"))
+    cfg["sources"] = []  # no cameras needed here: keep the machine free
+    cfg["events"]["grids"] = str(Path(DEFAULT_CONFIG).parent / cfg["events"]["grids"])
+    cfg["gis"]["district"] = str(Path(DEFAULT_CONFIG).parent / cfg["gis"]["district"])
+    cfg["gis"]["tiles"] = str(pmtiles_file(d / "base.pmtiles", (117.0875, 36.6325, 117.1625, 36.6775)))
+    path = d / "tiled.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    server = EmbeddedRedis(d / "redis")
+    server.start()
+    proc = HallProcess(server.url, d, config=path)
+    yield proc
+    proc.stop()
+    server.stop()
+
+
+def test_a_pmtiles_base_map_served_by_the_hall_draws_under_the_map_within_the_csp(browser, tiled_hall):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    try:
+        page = ctx.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        with_csp(page, errors)
+        ranges: list[int] = []
+        page.on("response", lambda r: ranges.append(r.status) if "/map-tiles/" in r.url else None)
+        page.goto(tiled_hall.url + "/console/")
+        page.get_by_test_id("login-username").fill("operator1")
+        page.get_by_test_id("login-password").fill(tiled_hall.users["operator1"])
+        page.get_by_test_id("login-submit").click()
+        page.get_by_test_id("tab-map").click()
+        map_ready(page)
+        the_map = page.get_by_test_id("map")
+        page.wait_for_function("""() => { const m = document.querySelector('[data-testid=map]').hallMap.map;
+                                          return m.getSource('tiles') && m.areTilesLoaded(); }""", timeout=20_000)
+        # a corner of the map (outside the district's layers) shows the base map: magenta under the background
+        rgb = the_map.evaluate("""e => {
+            const gl = e.hallMap.map.getCanvas();
+            const c = document.createElement('canvas'); c.width = gl.width; c.height = gl.height;
+            const x = c.getContext('2d'); x.drawImage(gl, 0, 0);
+            return Array.from(x.getImageData(5, 5, 1, 1).data.slice(0, 3)); }""")
+        assert rgb[0] > 90 and rgb[2] > 90 and rgb[1] < 60, rgb
+        assert 206 in ranges  # read by parts (HTTP Range), as PMTiles is meant to be
+    finally:
+        ctx.close()
+    assert not errors, errors
