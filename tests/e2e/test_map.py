@@ -301,3 +301,35 @@ def test_a_pmtiles_base_map_served_by_the_hall_draws_under_the_map_within_the_cs
     finally:
         ctx.close()
     assert not errors, errors
+
+
+def test_grid_workers_are_on_the_map_and_one_clicked_shows_their_grids_tasks_and_call(open_console, hall):
+    spot = (36.6600, 117.1440)  # Wetland grid 2: worker4's
+    r = sync_redis.Redis.from_url(hall.redis_url)
+    r.geoadd("hall:workers:geo", [spot[1], spot[0], "worker4"])
+    r.close()
+    report_at(hall, spot[0] - 0.002, spot[1] + 0.002)  # an open event in worker4's grids
+    page = open_console("commander1")
+    page.get_by_test_id("tab-map").click()
+    map_ready(page)
+    the_map = page.get_by_test_id("map")
+    expect(the_map).not_to_have_attribute("data-workers", "0")
+    the_map.evaluate("(e, p) => e.hallMap.map.jumpTo({center: p, zoom: 16})", [spot[1], spot[0]])
+    page.wait_for_timeout(300)
+    click_at(page, *spot)
+    details = page.get_by_test_id("map-details")
+    expect(details).to_have_attribute("data-layer", "workers")
+    expect(details).to_have_attribute("data-id", "worker4")
+    expect(details).to_contain_text("g07, g08")
+    expect(details.get_by_test_id("worker-tasks")).to_contain_text("open event")
+    expect(details.get_by_test_id("call-worker4")).to_be_disabled()
+    expect(details.get_by_test_id("track-worker4")).to_be_visible()
+
+
+def test_an_expert_sees_the_map_without_the_workers(open_console):
+    page = open_console("expert1")
+    page.get_by_test_id("tab-map").click()
+    map_ready(page)
+    expect(page.get_by_test_id("layer-workers")).to_have_count(0)
+    expect(page.get_by_test_id("map-track")).to_be_hidden()
+    assert page.get_by_test_id("map").get_attribute("data-workers") is None
