@@ -19,6 +19,7 @@ from .api import errors_middleware
 from .auth import Users
 from .config import HallConfig
 from .events.service import EventService
+from .gis.service import MapService
 from .metrics import Metrics
 from .namespaces import console as console_ns
 from .namespaces import wall as wall_ns
@@ -139,6 +140,9 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     app[appkeys.USERS] = Users(redis, cfg.auth)
     app[appkeys.WALL_CONTROL] = WallControl(redis, cfg, app[appkeys.WALL])
     app[appkeys.EVENTS] = EventService(redis, cfg, lambda: app.get(appkeys.DATA_DIR) or cfg.server.data_dir)
+    app[appkeys.MAP] = MapService(redis, cfg, app[appkeys.EVENTS])
+    app[appkeys.EVENTS].hooks.append(app[appkeys.MAP].on_event)
+    app[appkeys.EVENTS].place_of = app[appkeys.MAP].place  # the events' `place`: their address on the map
 
     # Socket.IO on the same server; the Redis manager shares rooms and broadcasts between processes.
     mgr = socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)
@@ -188,6 +192,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
             created = await app[appkeys.USERS].bootstrap(cfg.users, dict(os.environ))
             if created:
                 log.info("users created from config", extra={"users": ",".join(created)})
+        await app[appkeys.MAP].start()
         app[appkeys.EVENT_TIMERS] = asyncio.create_task(app[appkeys.EVENTS].run_timers())
         app[appkeys.LOOP_WATCH] = asyncio.create_task(watch_event_loop(app[appkeys.METRICS]))
         app[appkeys.REVOCATIONS] = asyncio.create_task(follow_revocations(redis, sio, namespaces))
@@ -196,6 +201,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
 
     async def on_cleanup(app: web.Application) -> None:
         await wall_media.stop()  # the media server too: its sessions, encoders and engine
+        await app[appkeys.MAP].stop()
         for task in (appkeys.EVENT_TIMERS, appkeys.LOOP_WATCH, appkeys.REVOCATIONS):
             if task in app:
                 app[task].cancel()

@@ -14,6 +14,7 @@ from layouts.wall import Wall
 from .auth import Users
 from .config import HallConfig
 from .events.service import EventService
+from .gis.service import MapService
 from .metrics import Metrics
 from .wall_control import WallControl
 
@@ -33,6 +34,7 @@ WALL: web.AppKey[Wall] = web.AppKey("wall", Wall)
 USERS: web.AppKey[Users] = web.AppKey("users", Users)
 WALL_CONTROL: web.AppKey[WallControl] = web.AppKey("wall_control", WallControl)
 EVENTS: web.AppKey[EventService] = web.AppKey("events", EventService)
+MAP: web.AppKey[MapService] = web.AppKey("map", MapService)
 SIO: web.AppKey[socketio.AsyncServer] = web.AppKey("sio", socketio.AsyncServer)
 WALL_MEDIA: web.AppKey[WallMedia] = web.AppKey("wall_media")
 DATA_DIR: web.AppKey[str] = web.AppKey("data_dir", str)  # set by `hall` (and tests); else server.data_dir

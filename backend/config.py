@@ -24,6 +24,7 @@ from media.credentials import url_password
 
 from .events.config import EventsConfig
 from .events.figures import FIGURES
+from .gis.config import GisConfig
 from .roles import Role
 
 SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip")
@@ -238,6 +239,7 @@ class HallConfig(_Model):
     panels: list[PanelConfig] = []
     users: list[UserConfig] = []
     events: EventsConfig = EventsConfig()
+    gis: GisConfig = GisConfig()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> HallConfig:

@@ -114,3 +114,14 @@ def event_reporters(day: str) -> str:
 
 
 PSEUDONYM_KEY = f"{PREFIX}:privacy:pseudonym-key"  # string: the key of residents' pseudonyms (privacy.py)
+# -- the map (backend/gis) ----------------------------------------------------------------------
+WORKERS_GEO = f"{PREFIX}:workers:geo"  # GEO set: every grid worker's last position (written by backend/workers)
+
+
+def gis_geo(layer: str) -> str:
+    """GEO set: the positions of one map layer's features (cameras, components, buildings, places; events by id)."""
+    return f"{PREFIX}:gis:geo:{layer}"
+
+
+GIS_INDEXED = f"{PREFIX}:gis:indexed"  # hash: layer -> digest of what its GEO set holds (re-indexed when it changes)
+GIS_EVENTS_THROUGH = f"{PREFIX}:gis:events-through"  # string: reported-at up to which events are in their GEO set

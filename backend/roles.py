@@ -47,5 +47,7 @@ ARCHIVE = CENTRE | roles(Role.INTEGRATION)  # whole exports, the audit log inclu
 METRICS = roles(Role.ADMIN, Role.INTEGRATION)
 WHIP_PUBLISH = roles(Role.ADMIN, Role.OPERATOR, Role.INTEGRATION)  # besides a source's own token
 WHEP_WATCH = SCREEN | CONSOLE | roles(Role.INTEGRATION)  # a screen its own only (checked per route)
+# Grid workers' last positions on the map: the centre, and the wall's screens (the GIS dashboard).
+MAP_WORKERS = CENTRE | SCREEN
 # Residents' names and contacts: those who call back or meet the reporter on site (privacy.py).
 PERSONAL_DATA = CENTRE | roles(Role.WORKER, Role.DEPARTMENT)

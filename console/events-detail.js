@@ -1,13 +1,14 @@
 // One event in the events panel's drawer: every field, photos, audit trail, duplicates, and the actions the
 // user's role may take now, each asking for what it needs and sending the version shown (409 -> reload).
 
-import { ApiError, fetchImage } from "./api.js";
+import { ApiError, fetchImage, session } from "./api.js";
 import { notify } from "./notice.js";
 import { reportError } from "./actions.js";
 import {
   el,
   eventsApi, fieldsOf, actionBody, words, label, terms, when, DANGER_ACTIONS,
 } from "./events-model.js";
+import { eventMap, dropEventMap } from "./map/event-map.js";
 
 const opt = (value, label, selected = false) => el("option", { value, textContent: label, selected });
 
@@ -17,7 +18,7 @@ const FIELDS = [
   ["channel", (e) => label("channels", e.channel)],
   ["class", (e) => (e.category ? `${e.category} · ${e.category_name || ""}` : "unclassified")],
   ["conditions", (e) => e.conditions], ["description", (e) => e.description],
-  ["address", (e) => e.address], ["position", (e) => (e.lat != null ? `${e.lat}, ${e.lon}` : "")],
+  ["place", (e) => e.place], ["address", (e) => e.address], ["position", (e) => (e.lat != null ? `${e.lat}, ${e.lon}` : "")],
   ["grid", (e) => [e.grid, e.community, e.street].filter(Boolean).join(" · ")
     || (e.outside_grid ? "outside the grids" : "")],
   ["reporter", (e) => `${e.reporter} (${e.reporter_role})`], ["contact", (e) => e.contact],
@@ -75,6 +76,7 @@ export class EventDetail {
     this.action = null;
     this.root.hidden = true;
     this.root.closest(".events")?.classList.remove("with-detail");
+    dropEventMap(this);
     this.dropPhotos();
     this.root.replaceChildren();
   }
@@ -147,6 +149,7 @@ export class EventDetail {
       stale,
       this.actionsBox(),
       this.fieldsBox(),
+      eventMap(this, ev, { token: session.token, host: { notify, canWall: !this.readOnly() } }),
       this.routingBox(),
       this.photosBox("Photos", ev.photos, "detail-photos"),
       this.photosBox("Result photos", ev.result_photos, "detail-result-photos"),

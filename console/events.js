@@ -208,7 +208,8 @@ export class EventsPanel {
         el("div", { class: "ev-class-name", textContent: ev.category_name || ev.category || "unclassified" }),
         el("div", { class: "ev-sub", textContent: `${ev.id} · ${when(ev.reported_at_local)}` })),
       el("td", { class: "ev-addr" },
-        el("div", { textContent: ev.address || (ev.lat != null ? `${ev.lat}, ${ev.lon}` : "—") }),
+        el("div", { testid: "row-place", textContent: ev.address || ev.place || "—",
+          title: ev.place && ev.address ? `on the map: ${ev.place}` : "" }),
         el("div", { class: "ev-sub", textContent: ev.description || "" })),
       el("td", {}, el("span", {
         class: `state state-${ev.state}`, testid: "row-state", textContent: label("states", ev.state),

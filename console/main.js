@@ -16,12 +16,14 @@ import { setDistrictZone, districtZone, clockTime } from "./district-time.js";
 import { clockRect, textRect } from "./geometry.js";
 import { notify } from "./notice.js";
 import { EventsPanel } from "./events.js";
+import { MapPanel } from "./map/panel.js";
 
 const $ = (sel) => document.querySelector(sel);
 
 let disconnectLive = null;
 let views = null;
 let eventsPanel = null;
+let mapPanel = null;
 
 // --- login ---------------------------------------------------------------
 
@@ -29,6 +31,7 @@ function showLogin(message) {
   if (disconnectLive) { disconnectLive(); disconnectLive = null; }
   if (views) { views.thumbnails.clear(); views.preview.stop(); views.pictures.stop(); }
   if (eventsPanel) { eventsPanel.reset(); showView("wall"); }
+  if (mapPanel) mapPanel.reset();
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -104,7 +107,7 @@ function buildViews() {
     if (w && w.fit !== e.target.value) actions.setFit(w.id, e.target.value).then(() => renderSelection());
   });
   document.addEventListener("keydown", (e) => {
-    if (e.target.closest("input, textarea, select") || $("#app").hidden || !$("#events").hidden) return;
+    if (e.target.closest("input, textarea, select") || $("#app").hidden || !$("#events").hidden || !$("#map-view").hidden) return;
     if ((e.key === "Delete" || e.key === "Backspace") && state.selectedWindow) {
       e.preventDefault();
       actions.deleteWindow(state.selectedWindow);
@@ -126,10 +129,24 @@ function showView(name) {
   }
   if (name === "events") eventsPanel.show();
   else eventsPanel.hide();
+  if (name === "map") mapPanel.show();
+  else mapPanel.hide();
 }
 
 for (const tab of document.querySelectorAll(".tabs .tab")) {
   tab.addEventListener("click", () => showView(tab.dataset.view));
+}
+
+/** What the map asks of the console: notices, opening an event in the Events tab, the wall's places for a camera. */
+function mapHost() {
+  return {
+    notify,
+    openEvent: (id) => { showView("events"); eventsPanel.select(id); },
+    wallTargets: () => [
+      ...(state.wall?.screens || []).map((s) => ({ label: `on ${s.name || s.id}`, screen: s.id })),
+      ...(state.layout?.windows || []).filter((w) => w.kind === "video").map((w) => ({ label: `in place of ${windowTitle(w)}`, window: w.id })),
+    ],
+  };
 }
 
 /** Clock and text windows go on the first targeted screen (or the first screen of the wall). */
@@ -209,6 +226,7 @@ async function start() {
   $("#app").hidden = false;
   if (!views) views = buildViews();
   if (!eventsPanel) eventsPanel = new EventsPanel($("#events"), { role: () => session.user?.role });
+  if (!mapPanel) mapPanel = new MapPanel($("#map-view"), { session, host: mapHost() });
   update({ user: session.user });
   tickClock();
   loadHall();
@@ -234,9 +252,10 @@ async function start() {
   disconnectLive = connectLive(session.token, {
     onUnauthorized: showLogin,
     on: {
-      event: (n) => eventsPanel.onNotice(n),
+      event: (n) => { eventsPanel.onNotice(n); mapPanel.onEvent(n); },
       "event:warning": (w) => eventsPanel.onWarning(w),
-      connect: () => eventsPanel.resync(),
+      "workers:positions": (msg) => mapPanel.onWorkers(msg),
+      connect: () => { eventsPanel.resync(); mapPanel.resync(); },
     },
   });
 }

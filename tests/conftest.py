@@ -180,6 +180,7 @@ def hall(tmp_path_factory: pytest.TempPathFactory):
     server = EmbeddedRedis(tmp_path_factory.mktemp("hall-redis"))
     server.start()
     proc = HallProcess(server.url, tmp_path_factory.mktemp("hall"))
+    proc.redis_url = server.url  # tests that play another part of the hall (e.g. workers' positions) write there
     yield proc
     proc.stop()
     server.stop()

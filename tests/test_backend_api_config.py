@@ -22,6 +22,9 @@ def _write(data: dict, path: Path) -> Path:
     grids = data.get("events", {}).get("grids") if isinstance(data.get("events"), dict) else None
     if isinstance(grids, str):
         data["events"]["grids"] = str(DEFAULT_CONFIG.parent / grids)
+    district = data.get("gis", {}).get("district") if isinstance(data.get("gis"), dict) else None
+    if isinstance(district, str):
+        data["gis"]["district"] = str(DEFAULT_CONFIG.parent / district)
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
 

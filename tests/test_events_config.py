@@ -29,7 +29,7 @@ def problems(mutate, tmp_path=None) -> list[tuple[str, str]]:
 def test_demo_events_load_with_grids_taxonomy_and_departments():
     cfg = load_config(DEFAULT_CONFIG)
     ev = cfg.events
-    assert len(ev.grids_geojson["features"]) == 8
+    assert len(ev.grids_geojson["features"]) == 24  # config/district/grids.geojson (scripts/make_district.py)
     assert {d.id for d in ev.departments} >= {"sanitation", "water", "traffic-police"}
     assert ev.node_limit("verify").value == 30 and ev.node_limit("close").unit == "hours"
 

@@ -96,7 +96,7 @@ async def test_the_map_shows_grid_outlines_and_one_point_trace_coloured_by_the_c
     points = [tr for tr in fig["data"] if tr.get("mode") == "markers"]
     assert len(points) == 1 and len(outlines) == 1
     grids = CFG.events.grids_geojson["features"]
-    assert outlines[0]["x"].count(None) == len(grids) == 8  # one ring per grid, each ended by a gap
+    assert outlines[0]["x"].count(None) == len(grids) == 24  # one ring per grid, each ended by a gap
     first_ring = grids[0]["geometry"]["coordinates"][0]
     assert outlines[0]["x"][:len(first_ring)] == [p[0] for p in first_ring]
     pts = points[0]

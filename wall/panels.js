@@ -1,5 +1,8 @@
 // Panel windows on a kiosk: live event figures (Plotly JSON from /api/events/figures/{name}) drawn with
-// plotly.js, refreshed on a timer; a failed refresh keeps the last picture and shows a "stale" mark.
+// plotly.js, refreshed on a timer; a failed refresh keeps the last picture and shows a "stale" mark. A map
+// panel (panel kind "map") is the hall's map component instead (console/map/wall.js).
+
+import { WallMap } from "/console/map/wall.js";
 
 const PLOTLY_URL = "/vendor/plotly.min.js";  // the plotly.js the server's figures are made for
 const CONFIG = { staticPlot: true, displayModeBar: false, responsive: false };  // a wall: nothing to click
@@ -180,3 +183,13 @@ export class PanelFigures {
     this.el.remove();
   }
 }
+
+/** What a panel window shows: the district's map for a map panel, else its figures. */
+export function panelView(part, { token, refreshMs, screen }) {
+  const title = part.title || part.panel_name || part.panel;
+  if (part.panel_kind === "map") return new WallMap({ windowId: part.window_id, title, token, refreshMs, screen });
+  return new PanelFigures({ windowId: part.window_id, title, figures: part.figures, token, refreshMs });
+}
+
+/** Whether the kiosk draws this panel part itself (figures or a map) rather than as a titled box. */
+export const drawsPanel = (p) => p.kind === "panel" && (p.panel_kind === "map" || p.figures?.length > 0);

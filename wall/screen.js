@@ -1,7 +1,7 @@
 // Kiosk page of one screen: draws the render plan's parts pushed on /wall, scaled to the viewport.
 
 import { attachScreenVideo } from "./video.js";
-import { PanelFigures } from "./panels.js";
+import { panelView, drawsPanel } from "./panels.js";
 
 const params = new URLSearchParams(location.search);
 const token = params.get("token");
@@ -86,17 +86,14 @@ function drawPart(part, sx, sy) {
  * plays underneath the page and must not be hidden; a window across a seam is cut like video. */
 function drawFigurePanel(parts, sx, sy) {
   const part = parts[0];
-  const key = JSON.stringify([part.panel, part.figures, part.title]);
+  const key = JSON.stringify([part.panel, part.panel_kind, part.figures, part.title]);
   let entry = panelViews.get(part.window_id);
   if (entry && entry.key !== key) {
     entry.view.destroy();
     entry = null;
   }
   if (!entry) {
-    const view = new PanelFigures({
-      windowId: part.window_id, title: part.title || part.panel_name || part.panel, figures: part.figures,
-      token, refreshMs: PANEL_REFRESH_MS,
-    });
+    const view = panelView(part, { token, refreshMs: PANEL_REFRESH_MS, screen: last.screen });
     entry = { key, view, started: false };
     panelViews.set(part.window_id, entry);
   }
@@ -145,7 +142,7 @@ function render() {
   const parts = [...last.parts].sort((a, b) => (a.z ?? 0) - (b.z ?? 0));
   const figurePanels = new Map();  // window id -> its parts (one element per window, see drawFigurePanel)
   for (const p of parts) {
-    if (p.kind === "panel" && p.figures?.length) figurePanels.set(p.window_id, [...(figurePanels.get(p.window_id) || []), p]);
+    if (drawsPanel(p)) figurePanels.set(p.window_id, [...(figurePanels.get(p.window_id) || []), p]);
   }
   const els = [];
   for (const p of parts) {

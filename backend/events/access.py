@@ -4,6 +4,7 @@ within it, and every event as its reader may read it (countdown, open actions, p
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,8 @@ class Access:
         self.store = store
         self.rules = rules
         self.calendar = calendar
+        # an address for a point (the map's nearest building, else the grid's name), set by the app
+        self.place_of: Callable[[float | None, float | None], str | None] | None = None
         self.dept_of_user: dict[str, frozenset[str]] = {}
         self.grids_of_worker: dict[str, frozenset[str]] = {}
         for g in grids.grids:
@@ -154,6 +157,7 @@ class Access:
         d["actions"] = actions
         d["reported_at_local"] = datetime.fromtimestamp(ev.reported_at, self.calendar.tz).isoformat(
             timespec="seconds")
+        d["place"] = self.place_of(ev.lat, ev.lon) if self.place_of is not None else None
         return privacy.event(d, role)
 
     def summary(self, ev: Event, action: str, by: str) -> dict:

@@ -65,6 +65,15 @@ class EventService:
         self.grids_of_worker, self.dept_of_user = self.access.grids_of_worker, self.access.dept_of_user
 
     @property
+    def place_of(self) -> Callable[[float | None, float | None], str | None] | None:
+        """An address for a point, for each event's `place` (the map's, set by the app)."""
+        return self.access.place_of
+
+    @place_of.setter
+    def place_of(self, fn: Callable[[float | None, float | None], str | None] | None) -> None:
+        self.access.place_of = fn
+
+    @property
     def photos(self) -> PhotoStore:
         return PhotoStore(Path(self._data_dir()) / "photos", self.ecfg.photos.max_bytes)
 

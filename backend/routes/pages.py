@@ -16,6 +16,9 @@ CONSOLE_DIR = ROOT / "console"
 WALL_DIR = ROOT / "wall"
 FIELD_DIR = CONSOLE_DIR / "field"  # the grid workers' and departments' page (phones), served at /field/
 VENDOR_DIR = ROOT / "node_modules" / "socket.io-client" / "dist"
+# MapLibre GL JS's CSP build (its worker is a file of its own, so pages need no 'unsafe-eval' or blob: scripts)
+MAPLIBRE_DIR = ROOT / "node_modules" / "maplibre-gl" / "dist"
+PMTILES_JS = ROOT / "node_modules" / "pmtiles" / "dist" / "pmtiles.js"  # a .pmtiles base map's reader
 
 NO_CACHE = {"Cache-Control": "no-cache"}
 
@@ -66,6 +69,16 @@ async def _plotly(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
 
 
+async def _pmtiles_js(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(PMTILES_JS, headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _file(path: Path):
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+    return handler
+
+
 async def _root(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/console/")
 
@@ -80,5 +93,14 @@ def setup_static(app: web.Application) -> None:
     app.router.add_get("/field/", _field_index)
     app.router.add_static("/field/", FIELD_DIR, append_version=False)
     app.router.add_get("/vendor/plotly.min.js", _plotly)
+    if MAPLIBRE_DIR.is_dir():  # before /vendor/ itself, which would take the path
+        app.router.add_static("/vendor/maplibre-gl/", MAPLIBRE_DIR)
+    if PMTILES_JS.is_file():
+        app.router.add_get("/vendor/pmtiles.js", _pmtiles_js)
+    tiles = app[appkeys.CONFIG].gis.tiles_path  # the district's own base map (not personal: no token)
+    if tiles is not None and tiles.is_file():
+        app.router.add_get(f"/map-tiles/{tiles.name}", _file(tiles))  # Range requests: PMTiles reads parts
+    elif tiles is not None:
+        app.router.add_static("/map-tiles/", tiles)
     if VENDOR_DIR.is_dir():
         app.router.add_static("/vendor/", VENDOR_DIR)

@@ -1,6 +1,7 @@
 // One event: what, where, who to call, photos, audit trail, and a button (with its form) per allowed action.
 
-import { api, departmentNames, loadWords } from "./api.js";
+import { api, departmentNames, loadWords, session } from "./api.js";
+import { eventMap } from "/console/map/event-map.js";
 import { PhotoPicker, thumbnails } from "./photos.js";
 import { actionLabel, clearFieldErrors, errorText, fill, h, isOverlay, light, localTime, say, showFieldErrors, stateLabel }
   from "./ui.js";
@@ -81,7 +82,7 @@ export class EventDetail {
 
   render(ev, audit) {
     const dept = (id) => this.departments?.get(id) || id;
-    const where = [ev.address, ev.lat != null ? `${ev.lat.toFixed(5)}, ${ev.lon.toFixed(5)}` : null]
+    const where = [ev.place, ev.address, ev.lat != null ? `${ev.lat.toFixed(5)}, ${ev.lon.toFixed(5)}` : null]
       .filter(Boolean).join(" · ") || "no location given";
     this.actionsBox = h("div", { class: "action-form-slot" });
     fill(this.body,
@@ -95,6 +96,7 @@ export class EventDetail {
       h("h2", {}, "Where"),
       h("p", { "data-testid": "detail-where" }, where,
         ev.lat != null ? [" ", h("a", { href: `geo:${ev.lat},${ev.lon}` }, "open in maps")] : null),
+      eventMap(this, ev, { token: session.token, nearby: false, radius: 300 }),
       ev.contact ? [h("h2", {}, "Resident contact"), h("p", {}, contactLink(ev.contact))] : null,
       h("dl", { class: "facts" },
         fact("Reported", localTime(ev.reported_at)), fact("Channel", label("channels", ev.channel)),
