@@ -20,6 +20,7 @@ from layouts.wall import Wall
 from .events.config import EventsConfig
 from .events.figures import FIGURES
 from .roles import Role
+from .workers.config import WorkersConfig
 
 SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip")
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -157,12 +158,23 @@ class HallConfig(_Model):
     panels: list[PanelConfig] = []
     users: list[UserConfig] = []
     events: EventsConfig = EventsConfig()
+    workers: WorkersConfig = WorkersConfig()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> HallConfig:
         problems = _duplicates(self.model_dump())
         if problems:
             raise ValueError("; ".join(f"{path}: {msg}" for path, msg in problems))
+        return self
+
+    @model_validator(mode="after")
+    def _demo_workers(self) -> HallConfig:
+        workers = {u.name for u in self.users if u.role == Role.WORKER}
+        named = self.workers.demo.simulated if isinstance(self.workers.demo.simulated, list) else []
+        problems = [f"workers.demo.simulated[{i}]: {name!r} is not a user of role worker"
+                    for i, name in enumerate(named) if name not in workers]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def build_wall(self) -> Wall:
