@@ -101,3 +101,17 @@ def event_posts(day: str) -> str:
 def event_reporters(day: str) -> str:
     """Sorted set: reporter -> reports made on one local day (high-frequency reporters)."""
     return f"{PREFIX}:ev:reporters:{day}"
+
+# -- grid workers (backend/workers): live positions and patrol tracks --------------------------
+WORKERS_GEO = f"{PREFIX}:workers:geo"  # GEO set: worker name -> last reported position
+WORKERS_SEEN = f"{PREFIX}:workers:seen"  # sorted set: worker name -> when their position was last reported (epoch s)
+
+
+def worker(name: str) -> str:
+    """Hash of one worker's live state: status, status_at, lat, lon, at, accuracy, grid, call."""
+    return f"{PREFIX}:worker:{name}"
+
+
+def worker_track(name: str) -> str:
+    """Stream: one worker's patrol track (lat, lon, at, status per entry), trimmed to the retention."""
+    return f"{PREFIX}:worker-track:{name}"
