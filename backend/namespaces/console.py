@@ -13,11 +13,12 @@ from .. import appkeys
 from ..api import field_errors, layout_errors
 from ..auth import Identity
 from ..errors import HallError
-from ..roles import CONSOLE, WALL_READ, WALL_WRITE
+from ..roles import CONSOLE, WALL_READ, WALL_WRITE, WORKERS_SEE
 from ..schemas import LayoutIn
 from .common import authenticate, current
 
 NAMESPACE = "/console"
+WORKERS_ROOM = "consoles:workers"  # consoles of roles.WORKERS_SEE: the workers' live positions (personal data)
 
 
 def register(sio: socketio.AsyncServer, app: Any) -> None:
@@ -31,6 +32,8 @@ def register(sio: socketio.AsyncServer, app: Any) -> None:
         await sio.save_session(sid, {"identity": ident, "token": auth["token"]}, namespace=NAMESPACE)
         metrics.sockets.labels(NAMESPACE).inc()
         await sio.enter_room(sid, "consoles", namespace=NAMESPACE)
+        if ident.role in WORKERS_SEE:
+            await sio.enter_room(sid, WORKERS_ROOM, namespace=NAMESPACE)
         await sio.emit("layout", (await wc.layout()).model_dump(mode="json"), to=sid, namespace=NAMESPACE)
         await sio.emit("presets", {"presets": [p.model_dump(mode="json") for p in await wc.presets()]},
                        to=sid, namespace=NAMESPACE)
