@@ -18,6 +18,7 @@ from .config import HallConfig
 from .events.service import EventService
 from .metrics import Metrics
 from .namespaces import console as console_ns
+from .namespaces import field as field_ns
 from .namespaces import wall as wall_ns
 from .routes import api
 from .routes.pages import setup_static
@@ -25,6 +26,8 @@ from .schemas import LayoutState
 from .store import connect, redacted, wait_for_redis
 from .wall_control import WallControl
 from .wall_media import WallMedia
+from .workers.live import PositionsPush
+from .workers.registry import WorkerRegistry
 
 log = logging.getLogger("hall.app")
 
@@ -86,6 +89,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     app[appkeys.USERS] = Users(redis, cfg.auth)
     app[appkeys.WALL_CONTROL] = WallControl(redis, cfg, app[appkeys.WALL])
     app[appkeys.EVENTS] = EventService(redis, cfg, lambda: app.get(appkeys.DATA_DIR) or cfg.server.data_dir)
+    app[appkeys.WORKERS] = WorkerRegistry(redis, cfg, app[appkeys.EVENTS])
 
     # Socket.IO on the same server; the Redis manager shares rooms and broadcasts between processes.
     mgr = socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)
@@ -95,6 +99,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     app[appkeys.SIO] = sio
     console_ns.register(sio, app)
     wall_ns.register(sio, app)
+    field_ns.register(sio, app)
 
     async def broadcast(event: str, data: dict) -> None:
         await sio.emit(event, data, namespace=console_ns.NAMESPACE, room="consoles")
@@ -109,6 +114,10 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
         await sio.emit(event, data, namespace=console_ns.NAMESPACE, room="consoles")
 
     app[appkeys.EVENTS].hooks.append(event_broadcast)
+    app[appkeys.EVENTS].hooks.append(field_ns.tasks_hook(sio, app[appkeys.EVENTS]))
+    # grid workers: their positions to the centre's consoles (batched), their own status to their phones
+    app[appkeys.WORKERS_PUSH] = PositionsPush(sio, console_ns.NAMESPACE, console_ns.WORKERS_ROOM)
+    app[appkeys.WORKERS].hooks += [app[appkeys.WORKERS_PUSH], field_ns.duty_hook(sio, cfg.workers)]
 
     wall_media = WallMedia(cfg, redis, app[appkeys.WALL_CONTROL], sio, app[appkeys.METRICS], console_ns.NAMESPACE,
                            "consoles")
@@ -137,6 +146,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
 
     async def on_cleanup(app: web.Application) -> None:
         await wall_media.stop()
+        await app[appkeys.WORKERS_PUSH].stop()
         for task in (appkeys.EVENT_TIMERS, appkeys.LOOP_WATCH):
             if task in app:
                 app[task].cancel()

@@ -16,6 +16,8 @@ from .config import HallConfig
 from .events.service import EventService
 from .metrics import Metrics
 from .wall_control import WallControl
+from .workers.live import PositionsPush
+from .workers.registry import WorkerRegistry
 
 if TYPE_CHECKING:  # an import cycle (api), or the media stack, which only the routes that use it load
     from media.engine import MediaEngine
@@ -37,12 +39,15 @@ WALL_CONTROL: web.AppKey[WallControl] = web.AppKey("wall_control", WallControl)
 EVENTS: web.AppKey[EventService] = web.AppKey("events", EventService)
 SIO: web.AppKey[socketio.AsyncServer] = web.AppKey("sio", socketio.AsyncServer)
 WALL_MEDIA: web.AppKey[WallMedia] = web.AppKey("wall_media")
+WORKERS: web.AppKey[WorkerRegistry] = web.AppKey("workers", WorkerRegistry)
+WORKERS_PUSH: web.AppKey[PositionsPush] = web.AppKey("workers_push", PositionsPush)  # to the centre's consoles
 DATA_DIR: web.AppKey[str] = web.AppKey("data_dir", str)  # set by `hall` (and tests); else server.data_dir
 
 # -- set on start-up --------------------------------------------------------------------------
 EVENT_TIMERS: web.AppKey[asyncio.Task[None]] = web.AppKey("event_timers", asyncio.Task)
 LOOP_WATCH: web.AppKey[asyncio.Task[None]] = web.AppKey("loop_watch", asyncio.Task)
 EVENT_DEMO: web.AppKey[asyncio.Task[None]] = web.AppKey("event_demo", asyncio.Task)  # `hall --demo`
+WORKER_DEMO: web.AppKey[asyncio.Task[None]] = web.AppKey("worker_demo", asyncio.Task)  # `hall demo`'s patrols
 MEDIA: web.AppKey[MediaEngine] = web.AppKey("media")  # the running media engine (tests put their own)
 
 # -- video delivery (backend/routes/media.py) -------------------------------------------------
