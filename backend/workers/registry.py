@@ -94,7 +94,7 @@ class WorkerRegistry:
                   str(int((now - retention_s) * 1000)), str(math.ceil(retention_s)),
                   str(math.ceil(retention_s / self.cfg.report_every_s))])
         if status not in REPORTING:
-            raise Conflict("you are off duty: go on duty to report your position", status=status)
+            raise Conflict("you are off duty: go on duty to report your position", duty=status)
         w = await self._one(name)
         if kept == "live":
             await self._emit("position", w)
