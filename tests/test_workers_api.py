@@ -194,7 +194,7 @@ async def test_a_worker_goes_on_duty_and_reports_over_the_socket(hall):
         assert ack["ok"] and ack["status"] == "on_duty"
         ack = await sio.call("position", {"lat": G01[0], "lon": G01[1], "accuracy": 12.5}, namespace="/field",
                              timeout=10)
-        assert ack["ok"] and ack["grid"] == "g01"
+        assert ack["ok"] and (ack["grid"], ack["grid_name"]) == ("g01", "Harmony grid 1")
         resp = await hall.get("/api/workers/worker1", headers=hall.who["operator1"])
         body = await resp.json()
         assert (body["lat"], body["lon"], body["accuracy"], body["status"]) == (*G01, 12.5, "on_duty")

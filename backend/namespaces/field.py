@@ -94,7 +94,8 @@ def register(sio: socketio.AsyncServer, app: Any) -> None:
             return _invalid(exc)
         except HallError as exc:
             return {"ok": False, "status": exc.status, **exc.body()}
-        return {"ok": True, "status": w.status, "at": w.at, "grid": w.grid}
+        grid = registry.grids.grid(w.grid) if w.grid else None
+        return {"ok": True, "status": w.status, "at": w.at, "grid": w.grid, "grid_name": grid.name if grid else None}
 
 
 def duty_hook(sio: socketio.AsyncServer, cfg: WorkersConfig):
