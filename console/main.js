@@ -14,12 +14,14 @@ import { WallPreview } from "./preview.js";
 import { clockRect, textRect } from "./geometry.js";
 import { notify } from "./notice.js";
 import { EventsPanel } from "./events.js";
+import { WorkersPanel } from "./workers.js";
 
 const $ = (sel) => document.querySelector(sel);
 
 let disconnectLive = null;
 let views = null;
 let eventsPanel = null;
+let workersPanel = null;
 
 // --- login ---------------------------------------------------------------
 
@@ -27,6 +29,7 @@ function showLogin(message) {
   if (disconnectLive) { disconnectLive(); disconnectLive = null; }
   if (views) { views.thumbnails.clear(); views.preview.stop(); }
   if (eventsPanel) { eventsPanel.reset(); showView("wall"); }
+  workersPanel?.reset();
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -96,7 +99,8 @@ function buildViews() {
   $("#bring-front").addEventListener("click", () => state.selectedWindow && actions.bringToFront(state.selectedWindow));
   $("#delete-window").addEventListener("click", () => state.selectedWindow && actions.deleteWindow(state.selectedWindow));
   document.addEventListener("keydown", (e) => {
-    if (e.target.closest("input, textarea, select") || $("#app").hidden || !$("#events").hidden) return;
+    if (e.target.closest("input, textarea, select") || $("#app").hidden || !$("#events").hidden
+      || !$("#workers").hidden) return;
     if ((e.key === "Delete" || e.key === "Backspace") && state.selectedWindow) {
       e.preventDefault();
       actions.deleteWindow(state.selectedWindow);
@@ -107,7 +111,7 @@ function buildViews() {
   return { wallView, library, split, presets, table, thumbnails, preview };
 }
 
-/** The topbar's tabs: the wall view, or the events panel shown over it (the wall keeps its state). */
+/** The topbar's tabs: the wall view, or the events or workers panel shown over it (the wall keeps its state). */
 function showView(name) {
   for (const tab of document.querySelectorAll(".tabs .tab")) {
     const on = tab.dataset.view === name;
@@ -116,6 +120,8 @@ function showView(name) {
   }
   if (name === "events") eventsPanel.show();
   else eventsPanel.hide();
+  if (name === "workers") workersPanel.show();
+  else workersPanel.hide();
 }
 
 for (const tab of document.querySelectorAll(".tabs .tab")) {
@@ -162,6 +168,7 @@ async function start() {
   $("#app").hidden = false;
   if (!views) views = buildViews();
   if (!eventsPanel) eventsPanel = new EventsPanel($("#events"), { role: () => session.user?.role });
+  if (!workersPanel) workersPanel = new WorkersPanel($("#workers"));
   update({ user: session.user });
   try {
     const data = await api.wall();
@@ -186,7 +193,8 @@ async function start() {
     on: {
       event: (n) => eventsPanel.onNotice(n),
       "event:warning": (w) => eventsPanel.onWarning(w),
-      connect: () => eventsPanel.resync(),
+      connect: () => { eventsPanel.resync(); workersPanel.resync(); },
+      "workers:positions": (m) => workersPanel.onPositions(m),
     },
   });
 }
