@@ -16,6 +16,8 @@ class WorkerGrids:
         for f in (geojson or {}).get("features", []):
             props = f.get("properties") or {}
             gid = props.get("id")
+            if not isinstance(gid, str):
+                continue
             listed = props.get("workers")
             names = [props.get("worker"), *(listed if isinstance(listed, list) else [])]
             for name in names:

@@ -71,7 +71,9 @@ class GridWorker:
             except ValueError:
                 return None
 
-        status = h.get("status") if h.get("status") in STATUSES else Status.OFF_DUTY.value
+        status = h.get("status") or ""
+        if status not in STATUSES:
+            status = Status.OFF_DUTY.value
         return cls(name, display_name, status, num("status_at"), num("lat"), num("lon"), num("at"), num("accuracy"),
                    h.get("grid") or None, h.get("call") or None, grids)
 

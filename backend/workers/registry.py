@@ -28,6 +28,11 @@ Hook = Callable[[str, GridWorker], Awaitable[None]]  # (what changed: position |
 TRACK_MAX_POINTS = 20_000  # one answer of GET .../track at most (a day's patrol is about 2,000)
 WORLD_M = 20_040_000  # half the earth's circumference: a radius that holds every position
 _PEOPLE_TTL = 10.0  # seconds the worker accounts (names, display names) are cached
+# list[...] spelled before the class, whose `list()` method would shadow the builtin in its annotations
+Names = list[str]
+Workers = list[GridWorker]
+Hits = list[tuple[str, float]]
+Views = list[dict[str, Any]]
 
 
 class WorkerRegistry:
@@ -58,7 +63,7 @@ class WorkerRegistry:
             self._people_at = time.monotonic()
         return self._people
 
-    async def _load(self, names: list[str]) -> list[GridWorker]:
+    async def _load(self, names: Names) -> Workers:
         people = await self.people()
         async with self.redis.pipeline(transaction=False) as pipe:
             for n in names:
@@ -133,14 +138,14 @@ class WorkerRegistry:
             return None
         return await self._one(name)
 
-    async def list(self) -> list[GridWorker]:
+    async def list(self) -> Workers:
         """Every worker account, by name."""
         return await self._load(sorted(await self.people()))
 
     def view(self, w: GridWorker, now: float | None = None) -> dict[str, Any]:
         return w.view(time.time() if now is None else now, self.cfg.stale_after_s)
 
-    async def open_tasks(self, names: list[str]) -> dict[str, int]:
+    async def open_tasks(self, names: Names) -> dict[str, int]:
         """How many open events wait for each worker's step (what their field page lists as theirs)."""
         if self.events is None:
             return {}
@@ -170,7 +175,7 @@ class WorkerRegistry:
         return {"points": points, "truncated": len(rows) > max_points}
 
     async def _search(self, lat: float, lon: float, *, radius: float | None = None,
-                      box: tuple[float, float] | None = None, count: int | None = None) -> list[tuple[str, float]]:
+                      box: tuple[float, float] | None = None, count: int | None = None) -> Hits:
         hits = await self.redis.geosearch(keys.WORKERS_GEO, longitude=lon, latitude=lat, unit="m", radius=radius,
                                           width=box[0] if box else None, height=box[1] if box else None,
                                           sort="ASC", count=count, withdist=True)
@@ -182,7 +187,7 @@ class WorkerRegistry:
         skipped and why; `short` says what is missing when too few fit."""
         steps = self.cfg.nearest.radius_steps_m
         limit = limit or self.cfg.nearest.limit
-        dist = dict(await self._search(lat, lon, radius=steps[-1]))
+        dist: dict[str, float] = dict(await self._search(lat, lon, radius=steps[-1]))
         # the nearest beyond the widest radius, told when too few fit inside
         for n, d in await self._search(lat, lon, radius=WORLD_M, count=len(dist) + limit):
             dist.setdefault(n, d)
@@ -196,7 +201,7 @@ class WorkerRegistry:
                      event_grid=event_grid, limit=limit)
         return {"lat": lat, "lon": lon, "event_grid": event_grid, **out}
 
-    async def within_radius(self, lat: float, lon: float, m: float) -> list[dict[str, Any]]:
+    async def within_radius(self, lat: float, lon: float, m: float) -> Views:
         """Workers whose last position lies within `m` metres, nearest first, with `distance_m` (personal data:
         for roles.WORKERS_SEE)."""
         hits = await self._search(lat, lon, radius=m)
@@ -204,7 +209,7 @@ class WorkerRegistry:
         return [{**self.view(w, now), "distance_m": round(d)}
                 for w, (_, d) in zip(await self._load([n for n, _ in hits]), hits, strict=True)]
 
-    async def within_box(self, w: float, s: float, e: float, n: float) -> list[dict[str, Any]]:
+    async def within_box(self, w: float, s: float, e: float, n: float) -> Views:
         """Workers whose last position lies in the box west, south, east, north (degrees; personal data: for
         roles.WORKERS_SEE)."""
         if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
