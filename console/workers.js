@@ -94,17 +94,17 @@ export class WorkersPanel {
     eventInput.addEventListener("keydown", (e) => { if (e.key === "Enter") ask(); });
     this.detail = el("aside", { class: "worker-detail", hidden: true, dataset: { testid: "worker-detail" } });
     this.root.replaceChildren(
-      el("div", { class: "events-main" },
+      el("div", { class: "wk-main" },
         this.counts,
-        el("div", { class: "events-filters" }, this.filter,
-          el("span", { class: "events-total-label" }, "positions stale after ", el("b", { dataset: { testid: "stale-after" } }, "–"))),
+        el("div", { class: "wk-filters" }, this.filter,
+          el("span", { class: "wk-stale-label" }, "positions stale after ", el("b", { dataset: { testid: "stale-after" } }, "–"))),
         this.message,
-        el("div", { class: "events-table-wrap" },
-          el("table", { class: "events-table workers-table" },
+        el("div", { class: "wk-table-wrap" },
+          el("table", { class: "wk-table" },
             el("thead", {}, el("tr", {}, ...["Name", "Grids", "Status", "Position", "Open tasks"].map((t) => el("th", {}, t)))),
             this.rows)),
         el("section", { class: "detail-sec wk-nearest-box" }, el("h3", {}, "Nearest available workers of an event"),
-          el("div", { class: "events-filters" }, eventInput, find), this.nearestOut)),
+          el("div", { class: "wk-filters" }, eventInput, find), this.nearestOut)),
       this.detail);
   }
 
@@ -146,7 +146,7 @@ export class WorkersPanel {
   async load() {
     try {
       const [answer, grids, hall] = await Promise.all([workersApi.list(), this.grids ? null : eventsApi.grids(),
-        this.timezone ? null : request("GET", "/api/hall")]);
+        this.timezone ? null : request("GET", "/api/hall").catch(() => null)]);  // else the browser's zone
       if (grids) this.grids = grids.features || [];
       if (hall) this.timezone = hall.timezone;  // times in the district's clock, as the wall shows them
       this.offset = answer.at - Date.now() / 1000;
@@ -223,9 +223,9 @@ export class WorkersPanel {
     this.rows.replaceChildren(...shown.map((w) => {
       const ageCell = el("td", { class: "wk-age" });
       this.fillAge(ageCell, w);
-      const row = el("tr", { class: `ev-row${w.name === this.selected ? " selected" : ""}`,
+      const row = el("tr", { class: `wk-row${w.name === this.selected ? " selected" : ""}`,
         dataset: { testid: `worker-${w.name}`, name: w.name } },
-      el("td", {}, el("div", { class: "ev-class-name" }, w.display_name), el("div", { class: "ev-sub" }, w.name)),
+      el("td", {}, el("div", { class: "wk-name" }, w.display_name), el("div", { class: "wk-sub" }, w.name)),
       el("td", {}, (w.grids || []).join(", ") || el("span", { class: "muted" }, "none")),
       el("td", {}, statusChip(w.status, w.call)),
       ageCell,
@@ -255,7 +255,7 @@ export class WorkersPanel {
     this.detail.replaceChildren(
       el("div", { class: "detail-head" },
         el("div", { class: "detail-title" }, el("div", { class: "detail-class" }, w?.display_name || name),
-          el("div", { class: "ev-sub" }, name)), close),
+          el("div", { class: "wk-sub" }, name)), close),
       el("section", { class: "detail-sec" }, el("dl", { class: "detail-fields" },
         el("dt", {}, "Status"), el("dd", { dataset: { testid: "detail-status" } }, w ? statusChip(w.status, w.call) : "–"),
         el("dt", {}, "Grids"), el("dd", {}, (w?.grids || []).join(", ") || "none"),
