@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("hall.workers")
 
 Hook = Callable[[str, GridWorker], Awaitable[None]]  # (what changed: position | status | call, the worker now)
+OPEN_TASKS_READ = 5_000  # events waiting for a worker read at most to count tasks (a normal day has tens)
 TRACK_MAX_POINTS = 20_000  # one answer of GET .../track at most (a day's patrol is about 2,000)
 WORLD_M = 20_040_000  # half the earth's circumference: a radius that holds every position
 _PEOPLE_TTL = 10.0  # seconds the worker accounts (names, display names) are cached
@@ -146,17 +147,22 @@ class WorkerRegistry:
         return w.view(time.time() if now is None else now, self.cfg.stale_after_s)
 
     async def open_tasks(self, names: Names) -> dict[str, int]:
-        """How many open events wait for each worker's step (what their field page lists as theirs)."""
+        """How many open events wait for each worker's step among those they see (what their field page lists
+        as theirs): the few events waiting for any worker, read once, shared out by the events' own scope."""
         if self.events is None:
             return {}
-        from ..auth import Identity
-
         by = keys.events_by
-        out = {}
-        for n in names:
-            _, total = await self.events.store.query([by("open", "true"), by("awaits", Role.WORKER)],
-                                                     self.events.scope(Identity(n, Role.WORKER)), None, None, 0, 0)
-            out[n] = total
+        ids, _ = await self.events.store.query([by("open", "true"), by("awaits", Role.WORKER)], None, None, None, 0,
+                                               OPEN_TASKS_READ)
+        wanted = set(names)
+        seers: dict[str, set[str]] = {}  # grid -> the workers who see its events
+        for n, grids in self.events.grids_of_worker.items():
+            for g in grids:
+                seers.setdefault(g, set()).add(n)
+        out = dict.fromkeys(names, 0)
+        for ev in await self.events.store.get_many(ids):
+            for n in (seers.get(ev.grid or "", set()) | {ev.reporter}) & wanted:
+                out[n] += 1
         return out
 
     async def track(self, name: str, since: float, until: float,
