@@ -5,12 +5,14 @@ which grid (a grid's `worker` and its `workers` list)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from backend.config import DEFAULT_CONFIG, load_config
 from backend.workers.config import NearestConfig, WorkersConfig
 from backend.workers.grids import WorkerGrids
 from backend.workers.model import GridWorker, distance_m, outside_view
-from backend.workers.nearest import metres, select
+from backend.workers.nearest import WHY, metres, select
 
 NOW = 1_750_000_000.0
 CFG = NearestConfig(radius_steps_m=[500, 1000, 2000, 5000], limit=10, enough=3)
@@ -129,3 +131,33 @@ def test_a_worker_may_look_after_several_grids_and_a_grid_have_several_workers()
     assert grids.of_worker("worker1") == ("g01", "g03")  # g03 through its `worker` alone
     assert grids.locate(36.6475, 117.1021) == "g01"
     assert grids.locate(10.0, 10.0) is None
+
+
+@given(st.lists(st.tuples(st.sampled_from(["on_duty", "busy", "off_duty"]), st.one_of(st.none(), st.floats(0, 900)),
+                          st.booleans(), st.one_of(st.none(), st.floats(0, 20_000)), st.booleans()),
+                max_size=25),
+       st.integers(1, 12))
+def test_nearest_choice_properties(rows, limit):
+    seen = [(worker(f"w{i}", status=s, age=age, call="c" if call else None, grids=("g01",) if own else ()),
+             d if age is not None else None) for i, (s, age, call, d, own) in enumerate(rows)]
+    out = choose(seen, event_grid="g01", limit=limit)
+    cands = out["candidates"]
+    # candidates: available, inside the chosen radius, nearest first, at most `limit`
+    assert [c["distance_m"] for c in cands] == sorted(c["distance_m"] for c in cands)
+    assert len(cands) <= limit
+    assert all(c["status"] == "on_duty" and c["call"] is None and c["position_age_s"] <= 120
+               and c["distance_m"] <= out["radius_m"] for c in cands)
+    # the radius is the first step holding enough available workers, else the widest
+    available = sorted(d for (w, d) in seen if d is not None and w.status == "on_duty" and not w.call
+                       and not w.stale(NOW, 120))
+    fits = [r for r in CFG.radius_steps_m if sum(1 for d in available if d <= r) >= CFG.enough]
+    assert out["radius_m"] == (fits[0] if fits else CFG.radius_steps_m[-1])
+    # nobody is both proposed and skipped; every skip has a reason and words for it
+    assert not {c["name"] for c in cands} & {s["name"] for s in out["skipped"]}
+    assert all(s["reason"] in WHY and s["why"] for s in out["skipped"])
+    # the event grid's own workers are all accounted for
+    own = {w.name for w, _ in seen if "g01" in w.grids}
+    told = {c["name"] for c in cands} | {s["name"] for s in out["skipped"]}
+    available_inside_over_limit = out["more"]
+    assert own <= told or available_inside_over_limit > 0
+    assert (out["short"] is None) == (len([d for d in available if d <= out["radius_m"]]) >= CFG.enough)

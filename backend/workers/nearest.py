@@ -122,7 +122,7 @@ def _short(inside: list[tuple[GridWorker, float]], skipped: list[dict[str, Any]]
     if near:
         text += ": " + ", ".join(f"{n} {_COUNTED[r]}" for r, n in near.most_common())
     text += "."
-    beyond = [s for s in skipped if s["reason"] == "outside_radius"]
+    beyond = [s for s in skipped if s["reason"] == "outside_radius" and s["distance_m"] is not None]
     if beyond:
         b = min(beyond, key=lambda s: s["distance_m"])
         text += f" Nearest available further out: {b['display_name']}, {metres(b['distance_m'])} away."

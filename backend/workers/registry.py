@@ -201,8 +201,9 @@ class WorkerRegistry:
         names = [n for n in dist if n in people]
         own = [n for n in (self.grids.workers_of(event_grid) if event_grid else ()) if n in people and n not in dist]
         workers = await self._load(names + own)
-        seen = [(w, dist.get(w.name)) for w in workers]
-        # a worker off the map since (no position in the GEO set) but listed in their grid: no distance
+        # the event grid's own workers further out than the searches reached: their distance from their hash
+        seen = [(w, dist[w.name] if w.name in dist else distance_m(lat, lon, w.lat, w.lon)
+                 if w.lat is not None and w.lon is not None else None) for w in workers]
         out = select(seen, now=time.time(), cfg=self.cfg.nearest, stale_after_s=self.cfg.stale_after_s,
                      event_grid=event_grid, limit=limit)
         return {"lat": lat, "lon": lon, "event_grid": event_grid, **out}
