@@ -15,11 +15,19 @@ from pydantic import BaseModel, ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from layouts import LayoutError
-
 from . import appkeys
 from .auth import Identity, bearer
-from .errors import BadRequest, Forbidden, HallError, Invalid, Unauthorized, Unavailable, UnsupportedMediaType
+from .errors import (
+    BadRequest,
+    Forbidden,
+    Invalid,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMediaType,
+    as_hall_error,
+    error_body,
+    field_errors,
+)
 
 log = logging.getLogger("hall.api")
 
@@ -51,23 +59,6 @@ class Operation:
     content: str | None = None  # a non-JSON request body of this media type, passed as text
     produces: str | None = None  # a non-JSON response of this media type (the handler builds it)
     response_headers: tuple[str, ...] = ()
-
-
-def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
-    out = []
-    for err in exc.errors():
-        path = prefix
-        for part in err["loc"]:
-            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        out.append({"path": path or "(body)", "message": msg})
-    return out
-
-
-def layout_errors(exc: LayoutError) -> list[dict[str, str]]:
-    return [{"path": e.path, "message": e.message} for e in exc.errors]
 
 
 async def identify(request: web.Request) -> Identity | None:
@@ -287,12 +278,6 @@ async def errors_middleware(request: web.Request,
         resp = await handler(request)
         status = resp.status
         return resp
-    except HallError as exc:
-        status = exc.status
-        return web.json_response(exc.body(), status=exc.status)
-    except LayoutError as exc:
-        status = 422
-        return web.json_response(Invalid("invalid layout", errors=layout_errors(exc)).body(), status=422)
     except (RedisConnectionError, RedisTimeoutError) as exc:
         status = 503
         log.error("redis unavailable", extra={"path": request.path, "error": str(exc)})
@@ -308,7 +293,11 @@ async def errors_middleware(request: web.Request,
             body = {"error": "method_not_allowed", "message": f"{request.method} is not allowed on {request.path}"}
         return web.json_response(body, status=exc.status, headers={k: v for k, v in exc.headers.items()
                                                                    if k.lower() == "allow"})
-    except Exception:
+    except Exception as exc:
+        err = as_hall_error(exc)  # ours (HallError), the wall model's, an unavailable media engine
+        if err is not None:
+            status, body = error_body(err)
+            return web.json_response(body, status=status, headers=err.headers)
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return web.json_response({"error": "internal", "message": "internal error (logged)"}, status=500)
     finally:

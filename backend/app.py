@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import time
@@ -10,6 +11,8 @@ from typing import Any
 
 import socketio
 from aiohttp import web
+
+from media.server import MediaServer
 
 from . import appkeys, keys
 from .api import errors_middleware
@@ -20,6 +23,7 @@ from .metrics import Metrics
 from .namespaces import console as console_ns
 from .namespaces import field as field_ns
 from .namespaces import wall as wall_ns
+from .namespaces.common import disconnect_revoked
 from .routes import api
 from .routes.pages import setup_static
 from .schemas import LayoutState
@@ -59,25 +63,74 @@ async def watch_event_loop(metrics: Metrics, every: float = 0.05, warn_after: fl
 
 
 PAGE_PREFIXES = ("/console/", "/field/", "/wall/assets/")
+# What the pages may load: only the hall's own scripts and connections (nothing from the internet, no inline
+# script); inline styles for the charts and the map; camera snapshots and videos as blobs; WebRTC media is not
+# governed by CSP. The map library runs its worker from a blob.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                           "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; "
+                           "connect-src 'self' ws: wss:; worker-src 'self' blob:; object-src 'none'; "
+                           "base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+SERVER = "CommandHall"  # not aiohttp's name and version
 
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    resp = await handler(request)
+    try:
+        resp = await handler(request)
+    except web.HTTPException as exc:  # redirects and the static routes' 404s carry the headers too
+        _secure(request, exc)
+        raise
+    _secure(request, resp)
+    return resp
+
+
+def _secure(request: web.Request, resp: web.StreamResponse) -> None:
+    resp.headers["Server"] = SERVER
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    resp.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     if request.path.startswith(PAGE_PREFIXES):  # pages' scripts: revalidated (304 if unchanged), so an
         resp.headers.setdefault("Cache-Control", "no-cache")  # update reaches phones and wall PCs at once
-    return resp
+
+
+async def follow_revocations(redis, sio: socketio.AsyncServer, namespaces: list[str]) -> None:
+    """Drop this process's Socket.IO connections whose token was revoked (logout, user removed, screen token
+    renewed), in every process: the revoking one publishes the token hashes (auth.Users._announce)."""
+    while True:
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(keys.AUTH_REVOKED)
+            while True:
+                msg = await pubsub.get_message(timeout=30)
+                if msg is None:
+                    continue
+                try:
+                    hashes = [h for h in json.loads(msg["data"]) if isinstance(h, str)]
+                except (ValueError, TypeError):
+                    continue
+                ended = await disconnect_revoked(sio, namespaces, hashes)
+                if ended:
+                    log.info("revoked sessions disconnected", extra={"sockets": ended})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # Redis away: listen again (a revoked socket still fails at its next event)
+            log.warning("revocation listener reconnecting", extra={"error": str(exc)})
+            await asyncio.sleep(1.0)
+        finally:
+            try:
+                await pubsub.aclose()
+            except Exception:
+                pass
 
 
 def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
                media: bool = False) -> web.Application:
     """Build the application; Redis is connected (with retries) on start-up.
 
-    `media`: run the media engine (sources, compositor) in this process, as `hall` does;
-    tests of other parts leave it off (or put an engine of their own at app[appkeys.MEDIA])."""
+    The media server (media/server.py) is always built, at app[appkeys.MEDIA]; `media`: start it (sources,
+    composition) in this process, as `hall` does. Tests of other parts leave it off, or give it an engine
+    of their own (`app[appkeys.MEDIA].engine = ...`)."""
     app = web.Application(middlewares=[security_headers, errors_middleware], client_max_size=2 * 1024 * 1024)
     app[appkeys.CONFIG] = cfg
     app[appkeys.REDIS_URL] = redis_url
@@ -93,8 +146,11 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
 
     # Socket.IO on the same server; the Redis manager shares rooms and broadcasts between processes.
     mgr = socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)
+    # Only the hall's own namespaces: the default "/" (which would take anonymous connections) is not one.
+    namespaces = [console_ns.NAMESPACE, wall_ns.NAMESPACE, field_ns.NAMESPACE]
     sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=mgr, cors_allowed_origins=[],
-                               ping_interval=10, ping_timeout=10, max_http_buffer_size=1_000_000)
+                               ping_interval=10, ping_timeout=10, max_http_buffer_size=1_000_000,
+                               namespaces=namespaces)
     sio.attach(app)
     app[appkeys.SIO] = sio
     console_ns.register(sio, app)
@@ -119,8 +175,9 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     app[appkeys.WORKERS_PUSH] = PositionsPush(sio, console_ns.NAMESPACE, console_ns.WORKERS_ROOM)
     app[appkeys.WORKERS].hooks += [app[appkeys.WORKERS_PUSH], field_ns.duty_hook(sio, cfg.workers)]
 
+    app[appkeys.MEDIA] = MediaServer(app[appkeys.WALL], cfg.sources, cfg.media_settings())
     wall_media = WallMedia(cfg, redis, app[appkeys.WALL_CONTROL], sio, app[appkeys.METRICS], console_ns.NAMESPACE,
-                           "consoles")
+                           "consoles", app[appkeys.MEDIA])
     app[appkeys.WALL_MEDIA] = wall_media
     if media:
         app[appkeys.WALL_CONTROL].hooks.insert(0, wall_media.on_change)  # the picture first, then the notices
@@ -132,6 +189,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
         await wait_for_redis(redis, redacted(redis_url))
         app[appkeys.METRICS].redis_up.set(1)
         await check_durability(redis)
+        await app[appkeys.WALL_CONTROL].recover()  # a stored layout that no longer validates: back to a valid one
         reindexed = await app[appkeys.EVENTS].store.reindex()
         if reindexed:
             log.info("event filter indexes built", extra={"events": reindexed})
@@ -141,15 +199,17 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
                 log.info("users created from config", extra={"users": ",".join(created)})
         app[appkeys.EVENT_TIMERS] = asyncio.create_task(app[appkeys.EVENTS].run_timers())
         app[appkeys.LOOP_WATCH] = asyncio.create_task(watch_event_loop(app[appkeys.METRICS]))
-        if media and appkeys.MEDIA not in app:
-            app[appkeys.MEDIA] = await wall_media.start()
+        app[appkeys.REVOCATIONS] = asyncio.create_task(follow_revocations(redis, sio, namespaces))
+        if media and not app[appkeys.MEDIA].running:
+            await wall_media.start()
 
     async def on_cleanup(app: web.Application) -> None:
-        await wall_media.stop()
+        await wall_media.stop()  # the media server too: its sessions, encoders and engine
         await app[appkeys.WORKERS_PUSH].stop()
-        for task in (appkeys.EVENT_TIMERS, appkeys.LOOP_WATCH):
+        for task in (appkeys.EVENT_TIMERS, appkeys.LOOP_WATCH, appkeys.REVOCATIONS):
             if task in app:
                 app[task].cancel()
+        app[appkeys.USERS].close()
         await redis.aclose()
 
     app.on_startup.append(on_startup)

@@ -20,9 +20,7 @@ from .workers.live import PositionsPush
 from .workers.registry import WorkerRegistry
 
 if TYPE_CHECKING:  # an import cycle (api), or the media stack, which only the routes that use it load
-    from media.engine import MediaEngine
-    from media.whep import WhepEgress
-    from media.whip import WhipIngest
+    from media.server import MediaServer
 
     from .api import Api
     from .wall_media import WallMedia
@@ -46,13 +44,10 @@ DATA_DIR: web.AppKey[str] = web.AppKey("data_dir", str)  # set by `hall` (and te
 # -- set on start-up --------------------------------------------------------------------------
 EVENT_TIMERS: web.AppKey[asyncio.Task[None]] = web.AppKey("event_timers", asyncio.Task)
 LOOP_WATCH: web.AppKey[asyncio.Task[None]] = web.AppKey("loop_watch", asyncio.Task)
+REVOCATIONS: web.AppKey[asyncio.Task[None]] = web.AppKey("revocations", asyncio.Task)
 EVENT_DEMO: web.AppKey[asyncio.Task[None]] = web.AppKey("event_demo", asyncio.Task)  # `hall --demo`
 WORKER_DEMO: web.AppKey[asyncio.Task[None]] = web.AppKey("worker_demo", asyncio.Task)  # `hall demo`'s patrols
-MEDIA: web.AppKey[MediaEngine] = web.AppKey("media")  # the running media engine (tests put their own)
-
-# -- video delivery (backend/routes/media.py) -------------------------------------------------
-WHEP: web.AppKey[WhepEgress] = web.AppKey("whep")
-WHIP: web.AppKey[WhipIngest] = web.AppKey("whip")
+MEDIA: web.AppKey[MediaServer] = web.AppKey("media")  # the media server (media/server.py), started by `hall`
 
 # -- the route registry's own tests (tests/test_delivery_registry.py) -------------------------
 API: web.AppKey[Api] = web.AppKey("api")

@@ -1,13 +1,25 @@
-"""Users, roles, password hashing (Argon2id) and bearer tokens, kept in Redis."""
+"""Users, roles, password hashing (Argon2id) and bearer tokens, kept in Redis.
+
+Logins are throttled per client address and per (user, address), counted atomically before the
+password is checked, so an attacker elsewhere cannot lock a user out and parallel guesses cannot slip
+past the count. Passwords are checked in a small pool of their own: wall and event work never wait
+behind Argon2. Only hashes of tokens are stored; a revocation is published so every hall process
+drops the connections made with that token at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import logging
 import secrets
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import argon2
 import redis.asyncio as aioredis
@@ -16,6 +28,9 @@ from . import keys
 from .config import AuthConfig, UserConfig
 from .errors import Invalid, NotFound, TooManyRequests, Unauthorized
 from .roles import ROLES
+
+log = logging.getLogger("hall.auth")
+T = TypeVar("T")
 
 _hasher = argon2.PasswordHasher()  # Argon2id, library defaults (64 MiB, 3 passes)
 # A real hash to verify against when the user does not exist, so timing does not tell.
@@ -48,6 +63,25 @@ class Users:
         self.redis = redis
         self.cfg = cfg
         self._resolve = redis.register_script(_RESOLVE)
+        self._attempt = redis.register_script(_ATTEMPT)
+        self._hash_pool = ThreadPoolExecutor(max_workers=cfg.hash_workers, thread_name_prefix="argon2")
+        self._hash_slots = cfg.hash_workers + cfg.hash_queue  # logins checking or waiting to check
+        self._hashing = 0
+
+    async def _hash_work(self, fn: Callable[..., T], *args: Any, wait: bool = True) -> T:
+        """Run Argon2 in its own pool. `wait=False` (anonymous logins): refuse with 429 when the pool and
+        its queue are full, rather than queue without bound."""
+        if not wait and self._hashing >= self._hash_slots:
+            raise TooManyRequests("the hall is checking many logins at once; retry in a second",
+                                  headers={"Retry-After": "1"})
+        self._hashing += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._hash_pool, fn, *args)
+        finally:
+            self._hashing -= 1
+
+    def close(self) -> None:
+        self._hash_pool.shutdown(wait=False, cancel_futures=True)
 
     # -- accounts ---------------------------------------------------------
     async def add(self, name: str, role: str, password: str, display_name: str | None = None,
@@ -59,7 +93,7 @@ class Users:
             raise Invalid("password too short", errors=[{"path": "password", "message": "at least 8 characters"}])
         if not replace and await self.redis.exists(keys.user(name)):
             return False
-        pw_hash = await asyncio.to_thread(_hasher.hash, password)
+        pw_hash = await self._hash_work(_hasher.hash, password)
         mapping = {"name": name, "role": role, "password_hash": pw_hash,
                    "display_name": display_name or name, "created_at": _now_iso()}
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -105,36 +139,48 @@ class Users:
             await pipe.execute()
 
     # -- login and tokens -------------------------------------------------
-    async def login(self, name: str, password: str) -> tuple[str, Identity, float]:
-        """Check the password; return (token, identity, expires_at). Locks out after repeated failures."""
-        fail_key = keys.login_failures(name)
-        failures = int(await self.redis.get(fail_key) or 0)
-        if failures >= self.cfg.login_max_failures:
-            ttl = await self.redis.ttl(fail_key)
-            raise TooManyRequests(f"too many failed logins; try again in {max(ttl, 1)} s")
+    async def login(self, name: str, password: str, address: str = "unknown") -> tuple[str, Identity, float]:
+        """Check the password; return (token, identity, expires_at).
+
+        The attempt is counted before the check, atomically, against the (user, address) pair and the
+        address: parallel guesses cannot pass the limit, and nobody elsewhere can lock this user out."""
+        if len(password) > 1024:
+            raise Unauthorized("wrong user name or password")
+        if self._hashing >= self._hash_slots:  # before counting: a busy hall is not the client's failure
+            raise TooManyRequests("the hall is checking many logins at once; retry in a second",
+                                  headers={"Retry-After": "1"})
+        pair, addr = keys.login_failures(name, address), keys.login_failures_from(address)
+        window_ms = self.cfg.lockout_seconds * 1000
+        allowed, wait_ms = await self._attempt(
+            keys=[pair, addr], args=[self.cfg.login_max_failures, self.cfg.login_max_failures_per_address, window_ms])
+        if not allowed:
+            wait = max(1, -(-int(wait_ms) // 1000))
+            log.warning("login throttled", extra={"user": name, "address": address, "retry_in_s": wait})
+            raise TooManyRequests(f"too many failed logins; try again in {wait} s",
+                                  headers={"Retry-After": str(wait)})
         user = await self.get(name)
         stored = user["password_hash"] if user else _DUMMY_HASH
-        ok = await asyncio.to_thread(_verify, stored, password)
+        ok = await self._hash_work(_verify, stored, password, wait=False)
         if not ok or user is None:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(fail_key)
-                pipe.expire(fail_key, self.cfg.lockout_seconds)
-                await pipe.execute()
-            raise Unauthorized("wrong user name or password")
-        await self.redis.delete(fail_key)
+            raise Unauthorized("wrong user name or password")  # the attempt stays counted
+        async with self.redis.pipeline(transaction=True) as pipe:  # a success is not a failure after all
+            pipe.delete(pair)
+            pipe.decr(addr)
+            await pipe.execute()
         ttl = int(self.cfg.token_ttl_hours * 3600)
-        token, ident, expires = await self.issue(name, user["role"], ttl_seconds=ttl)
+        token, ident, expires = await self.issue(name, user["role"], ttl_seconds=ttl, kind="login")
         return token, ident, expires
 
-    async def issue(self, name: str, role: str, *, ttl_seconds: int | None,
-                    screen: str | None = None) -> tuple[str, Identity, float]:
-        """A new bearer token; ttl None means it lasts until revoked."""
+    async def issue(self, name: str, role: str, *, ttl_seconds: int | None, screen: str | None = None,
+                    kind: str = "login") -> tuple[str, Identity, float]:
+        """A new bearer token; ttl None means it lasts until revoked (screens only). Only its hash is kept."""
         token = secrets.token_urlsafe(32)
         th = hash_token(token)
         expires = time.time() + ttl_seconds if ttl_seconds else 0.0
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(keys.token(th), mapping={"user": name, "role": role, "screen": screen or "",
-                                               "expires_at": str(expires)})
+                                               "expires_at": str(expires), "created_at": _now_iso(),
+                                               "kind": kind})
             if ttl_seconds:
                 pipe.expire(keys.token(th), ttl_seconds)
             pipe.sadd(keys.user_tokens(name), th)
@@ -142,23 +188,67 @@ class Users:
         return token, Identity(name, role, screen, th), expires
 
     async def token_for(self, name: str, ttl_seconds: int | None = None) -> str:
-        """A token for scripts and integrations (`hall token NAME`)."""
+        """A token for scripts and integrations (`hall token NAME`); it expires (auth.token_default_days)."""
         user = await self.get(name)
         if user is None:
             raise NotFound(f"no user {name!r}")
-        token, _, _ = await self.issue(name, user["role"], ttl_seconds=ttl_seconds)
+        ttl = ttl_seconds or int(self.cfg.token_default_days * 86400)
+        token, _, _ = await self.issue(name, user["role"], ttl_seconds=ttl, kind="cli")
         return token
 
-    async def screen_token(self, screen_id: str, *, renew: bool = False) -> str:
-        """The kiosk token of one screen: created once and kept, so a screen's URL stays valid."""
-        existing = None if renew else await self.redis.get(keys.screen_token(screen_id))
-        if existing and await self.resolve(existing):
-            return existing
-        token, _, _ = await self.issue(f"screen:{screen_id}", "screen", ttl_seconds=None, screen=screen_id)
-        old = await self.redis.getset(keys.screen_token(screen_id), token)
-        if old:
-            await self.revoke(old)
+    async def screen_token(self, screen_id: str) -> str:
+        """A new kiosk token for one screen; the old one is revoked (its kiosk page is disconnected)."""
+        token, ident, _ = await self.issue(f"screen:{screen_id}", "screen", ttl_seconds=None, screen=screen_id,
+                                           kind="screen")
+        old = await self.redis.getset(keys.screen_token(screen_id), ident.token_hash)
+        if old and old != ident.token_hash:
+            await self.revoke_hash(old)
         return token
+
+    async def ensure_screen_token(self, screen_id: str) -> str | None:
+        """A kiosk token for a screen that has none (or whose token is gone); None if it has one: only its
+        hash is stored, so an existing token cannot be shown again (renew it instead)."""
+        th = await self.redis.get(keys.screen_token(screen_id))
+        if th and await self.redis.exists(keys.token(th)):
+            return None
+        return await self.screen_token(screen_id)
+
+    async def tokens(self, name: str | None = None) -> list[dict[str, str]]:
+        """Live tokens (of one user, or all) for `hall token --list`: id (a prefix of the hash), owner, kind,
+        role, created, expires. Entries of expired tokens are dropped on the way."""
+        if name is not None:
+            owners = [keys.user_tokens(name)]
+        else:
+            owners = [k async for k in self.redis.scan_iter(match=keys.user_tokens("*"), count=500)]
+        out = []
+        for owner_key in owners:
+            owner = owner_key[len(keys.user_tokens("")):]
+            for th in sorted(await self.redis.smembers(owner_key)):
+                data = await self.redis.hgetall(keys.token(th))
+                if not data:
+                    await self.redis.srem(owner_key, th)
+                    continue
+                exp = float(data.get("expires_at") or 0)
+                out.append({"id": th[:TOKEN_ID_LEN], "user": owner, "role": data.get("role", ""),
+                            "kind": data.get("kind", "login"), "created_at": data.get("created_at", ""),
+                            "expires_at": datetime.fromtimestamp(exp, UTC).isoformat(timespec="seconds")
+                            if exp else "never"})
+        return sorted(out, key=lambda t: (t["user"], t["created_at"]))
+
+    async def revoke_id(self, token_id: str) -> dict[str, str]:
+        """Revoke the one token whose hash starts with `token_id` (from `hall token --list`)."""
+        if len(token_id) < TOKEN_ID_LEN:
+            raise Invalid("token id too short", errors=[{"path": "id", "message": f"give {TOKEN_ID_LEN} characters "
+                                                         "as `hall token --list` prints them"}])
+        matches = [t for t in await self.tokens() if t["id"].startswith(token_id[:TOKEN_ID_LEN])]
+        if not matches:
+            raise NotFound(f"no live token {token_id!r}")
+        owner_key = keys.user_tokens(matches[0]["user"])
+        full = [th for th in await self.redis.smembers(owner_key) if th.startswith(token_id)]
+        if len(full) != 1:
+            raise NotFound(f"no single live token {token_id!r}")
+        await self.revoke_hash(full[0])
+        return matches[0]
 
     async def resolve(self, token: str) -> Identity | None:
         if not token or len(token) > 200:
@@ -184,15 +274,38 @@ class Users:
             if data:
                 pipe.srem(keys.user_tokens(data["user"]), th)
             await pipe.execute()
+        await self._announce([th])
 
     async def revoke_all(self, name: str) -> None:
-        hashes = await self.redis.smembers(keys.user_tokens(name))
+        hashes = list(await self.redis.smembers(keys.user_tokens(name)))
         async with self.redis.pipeline(transaction=True) as pipe:
             for th in hashes:
                 pipe.delete(keys.token(th))
             pipe.delete(keys.user_tokens(name))
             await pipe.execute()
+        await self._announce(hashes)
 
+    async def _announce(self, hashes: list[str]) -> None:
+        """Tell every hall process (the app's `follow_revocations`) to drop these tokens' connections."""
+        if hashes:
+            await self.redis.publish(keys.AUTH_REVOKED, json.dumps(hashes))
+
+
+TOKEN_ID_LEN = 12  # how much of a token's hash `hall token --list` shows (and --revoke takes)
+
+# A login attempt, counted before the password is checked. KEYS: 1 failures of the (user, address) pair,
+# 2 failures from the address. ARGV: 1 pair limit, 2 address limit, 3 window (ms). Replies {1, 0} when the
+# attempt may go on (it is counted), {0, ms to wait} when a limit is reached.
+_ATTEMPT = """
+for i = 1, 2 do
+  local n = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if n >= tonumber(ARGV[i]) then return {0, math.max(redis.call('PTTL', KEYS[i]), 1000)} end
+end
+for i = 1, 2 do
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+end
+return {1, 0}
+"""
 
 # KEYS[1] = the token's hash key, ARGV[1] = the user key prefix. Returns {user, role, screen,
 # expires_at}, or nil when the token is unknown or its (non-screen) user has been removed.

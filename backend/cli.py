@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 import sys
 from pathlib import Path
 
@@ -34,10 +35,32 @@ def _load(path: str) -> HallConfig:
         raise SystemExit(1) from None
 
 
-def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool) -> int:
+def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool, tls_cert: str | None = None,
+             tls_key: str | None = None, lan: bool = False) -> int:
     setup_logging(os.environ.get("HALL_LOG_LEVEL", "INFO"))
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     data_dir = str(Path(data_dir).resolve())
+    tls_cert, tls_key = tls_cert or cfg.server.tls_cert, tls_key or cfg.server.tls_key
+    public = cfg.server.public_url
+    if lan:  # phones on this network: all interfaces, HTTPS with a certificate made for this machine
+        from .tls import lan_addresses, self_signed
+
+        addresses = lan_addresses()
+        host = "0.0.0.0"
+        if not tls_cert:
+            tls_cert, tls_key = self_signed(Path(data_dir) / "tls", addresses)
+        if addresses and not public:
+            public = f"https://{addresses[0]}:{port}"
+    ssl_ctx = None
+    if tls_cert and tls_key:
+        from .tls import TlsError, server_context
+
+        try:
+            ssl_ctx = server_context(tls_cert, tls_key)
+        except TlsError as exc:
+            print(f"cannot serve HTTPS: {exc}", file=sys.stderr)
+            return 1
+    cfg = cfg.model_copy(update={"server": cfg.server.model_copy(update={"public_url": public})})
     url = os.environ.get("REDIS_URL") or cfg.redis.url
     embedded: EmbeddedRedis | None = None
     if not url:
@@ -48,7 +71,7 @@ def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool
             print(f"cannot start the embedded Redis: {exc}", file=sys.stderr)
             return 1
     try:
-        asyncio.run(_serve(cfg, url, host, port, data_dir, demo, embedded is not None))
+        asyncio.run(_serve(cfg, url, host, port, data_dir, demo, embedded is not None, ssl_ctx))
     except KeyboardInterrupt:
         pass
     except SystemExit as exc:
@@ -59,7 +82,8 @@ def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool
     return 0
 
 
-async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str, demo: bool, embedded: bool) -> None:
+async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str, demo: bool, embedded: bool,
+                 ssl_ctx: ssl.SSLContext | None = None) -> None:
     from aiohttp import web
 
     from . import appkeys
@@ -69,7 +93,7 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
     app[appkeys.DATA_DIR] = data_dir  # event photos live under it
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, shutdown_timeout=3)
+    site = web.TCPSite(runner, host, port, shutdown_timeout=3, ssl_context=ssl_ctx)
     try:
         await site.start()
     except OSError as exc:
@@ -78,7 +102,11 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
               file=sys.stderr)
         raise SystemExit(1) from None
     bound = runner.addresses[0][1] if runner.addresses else port
-    base = cfg.server.public_url or f"http://{host}:{bound}"
+    scheme = "https" if ssl_ctx is not None else "http"
+    public = cfg.server.public_url
+    if public and public.endswith(f":{port}") and port == 0:  # --lan with --port 0: the port bound
+        public = public.rsplit(":", 1)[0] + f":{bound}"
+    base = public or f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{bound}"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -92,7 +120,7 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
             app[appkeys.EVENT_DEMO] = asyncio.create_task(EventDemo(app[appkeys.EVENTS], rate).run())
             from .workers.demo import WorkerDemo  # grid workers patrolling, as phones on the hall's own URL
 
-            local = f"http://{'127.0.0.1' if host in ('', '0.0.0.0', '::') else host}:{bound}"
+            local = f"{scheme}://{'127.0.0.1' if host in ('', '0.0.0.0', '::') else host}:{bound}"
             app[appkeys.WORKER_DEMO] = asyncio.create_task(WorkerDemo(local, cfg, app[appkeys.USERS]).run())
         await _banner(app, cfg, base, url, data_dir, demo, embedded)
         await stop.wait()
@@ -141,20 +169,23 @@ async def _banner(app, cfg: HallConfig, base: str, url: str, data_dir: str, demo
     _print(f"  field page:    {base}/field/    (grid workers and departments, on a phone)")
     _print(f"  API document:  {base}/api/openapi.json    health: {base}/healthz")
     _print(f"  redis:         {'embedded ' if embedded else ''}{redacted(url)}  (data: {data_dir})")
-    _print("  screen pages:")
+    _print("  screen pages:" + ("  (new kiosk tokens at every demo start)" if demo else ""))
     for screen in app[appkeys.WALL].screens:
-        token = await users.screen_token(screen.id)
-        _print(f"    {screen.id:<12} {screen.kind.upper()} {screen.resolution[0]}x{screen.resolution[1]}  "
-               f"{base}/wall/screens/{screen.id}?token={token}")
+        # Only hashes of kiosk tokens are kept: a token is shown when it is made. The demo makes new ones at
+        # every start so its banner always works; `hall serve` makes one only for a screen that has none.
+        token = await users.screen_token(screen.id) if demo else await users.ensure_screen_token(screen.id)
+        where = (f"{base}/wall/screens/{screen.id}?token={token}" if token else
+                 f"(kiosk token unchanged; `hall token {screen.id} --screen` issues a new one)")
+        _print(f"    {screen.id:<12} {screen.kind.upper()} {screen.resolution[0]}x{screen.resolution[1]}  {where}")
     simulated = simulated_workers(cfg) if demo else []
     logins = [(u.name, u.role, u.password) for u in cfg.users if u.password and u.name not in simulated]
     if logins:
         _print("  log in as (from the configuration; change these before real use):")
         for name, role, pw in logins:
             _print(f"    {name:<12} {role:<11} password: {pw}")
-    if simulated:
-        _print(f"  grid workers on a simulated patrol: {simulated[0]} ... {simulated[-1]} ({len(simulated)}; "
-               f"passwords in the configuration)")
+        if simulated:
+            _print(f"  grid workers on a simulated patrol: {simulated[0]} ... {simulated[-1]} ({len(simulated)}; "
+                   f"passwords in the configuration)")
     elif cfg.users:
         _print("  log in with the users of the configuration (passwords from their password_env)")
     _print(f"listening on {base}  (Ctrl-C stops{' the hall and its Redis' if embedded else ''})")
@@ -221,9 +252,20 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    if not (args.list or args.revoke) and not args.name:
+        print("give a user name (or a screen id with --screen), or --list, or --revoke ID", file=sys.stderr)
+        return 2
+
     async def go(users) -> int:
-        if args.screen:
-            _print(await users.screen_token(args.name, renew=args.renew))
+        if args.list:
+            for t in await users.tokens(args.name):
+                _print(f"{t['id']}\t{t['user']}\t{t['role']}\t{t['kind']}\tcreated {t['created_at']}\t"
+                       f"expires {t['expires_at']}")
+        elif args.revoke:
+            t = await users.revoke_id(args.revoke)
+            _print(f"token {t['id']} of {t['user']} revoked; its connections are dropped")
+        elif args.screen:  # only the hash of a kiosk token is kept: printing one means issuing a new one
+            _print(await users.screen_token(args.name))
         else:
             ttl = int(args.ttl_days * 86400) if args.ttl_days else None
             _print(await users.token_for(args.name, ttl_seconds=ttl))
@@ -339,6 +381,8 @@ def _add_run_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="address to listen on (default: from the config, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default: from the config, 8080; 0 picks a free one)")
     p.add_argument("--data-dir", help="data directory (embedded Redis, files); default: from the config")
+    p.add_argument("--tls-cert", help="PEM certificate: serve HTTPS (phones need it for camera and location)")
+    p.add_argument("--tls-key", help="PEM private key of --tls-cert")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -347,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the whole hall on the demo district")
     _add_run_opts(p)
+    p.add_argument("--lan", action="store_true", help="for phones on this network: listen on all interfaces over "
+                   "HTTPS with a self-signed certificate for this machine (kept under the data directory) and "
+                   "print the https address")
     p.add_argument("--config", default=str(DEFAULT_CONFIG), help="configuration (default: the demo district)")
 
     p = sub.add_parser("serve", help="run the hall with a configuration file")
@@ -373,11 +420,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("name")
     admin_opts(r)
 
-    p = sub.add_parser("token", help="print a bearer token for a user (scripts, integrations) or a screen")
-    p.add_argument("name", help="user name, or screen id with --screen")
-    p.add_argument("--screen", action="store_true", help="NAME is a screen id: print its kiosk token")
-    p.add_argument("--renew", action="store_true", help="with --screen: issue a new token, revoking the old")
-    p.add_argument("--ttl-days", type=float, help="expire after this many days (default: until revoked)")
+    p = sub.add_parser("token", help="issue a bearer token for a user (scripts, integrations) or a screen; list "
+                       "or revoke tokens")
+    p.add_argument("name", nargs="?", help="user name, or screen id with --screen (with --list: whose tokens)")
+    p.add_argument("--screen", action="store_true", help="NAME is a screen id: issue a new kiosk token (the old "
+                   "one is revoked and its page disconnected)")
+    p.add_argument("--renew", action="store_true", help=argparse.SUPPRESS)  # kept: --screen always renews
+    p.add_argument("--ttl-days", type=float, help="expire after this many days (default: auth.token_default_days, "
+                   "90)")
+    p.add_argument("--list", action="store_true", help="list live tokens: id, user, role, kind, created, expires")
+    p.add_argument("--revoke", metavar="ID", help="revoke the token with this id (from --list)")
     admin_opts(p)
 
     p = sub.add_parser("bench", help="measure the media pipeline on this machine (figures and one JSON line)")
@@ -408,9 +460,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.cmd in ("demo", "serve"):
         cfg = _load(args.config)
+        if (args.tls_cert is None) != (args.tls_key is None):
+            print("--tls-cert and --tls-key go together", file=sys.stderr)
+            return 2
         return run_hall(cfg, host=args.host or cfg.server.host,
                         port=args.port if args.port is not None else cfg.server.port,
-                        data_dir=args.data_dir or cfg.server.data_dir, demo=args.cmd == "demo")
+                        data_dir=args.data_dir or cfg.server.data_dir, demo=args.cmd == "demo",
+                        tls_cert=args.tls_cert, tls_key=args.tls_key, lan=getattr(args, "lan", False))
     if args.cmd == "check-config":
         return cmd_check_config(args)
     if args.cmd == "users":

@@ -5,17 +5,22 @@ Every problem is reported with its key path and what is allowed (`ConfigError`).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+if TYPE_CHECKING:
+    from media.server import MediaSettings
+
 from layouts import LayoutError, WallSpec, build_wall
 from layouts.wall import Wall
+from media.credentials import url_password
 
 from .events.config import EventsConfig
 from .events.figures import FIGURES
@@ -24,6 +29,7 @@ from .workers.config import WorkersConfig
 
 SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip")
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 
 
 class ConfigError(Exception):
@@ -44,7 +50,16 @@ class ServerConfig(_Model):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
     data_dir: str = "./data"
-    public_url: str | None = Field(None, description="URL printed for pages; default http://host:port")
+    public_url: str | None = Field(None, description="URL printed for pages; default http(s)://host:port")
+    tls_cert: str | None = Field(None, description="PEM certificate: serve HTTPS (phones need it for the camera, "
+                                 "microphone and location); with tls_key")
+    tls_key: str | None = Field(None, description="PEM private key of tls_cert")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerConfig:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        return self
 
 
 class RedisConfig(_Model):
@@ -61,8 +76,19 @@ class RedisConfig(_Model):
 
 class AuthConfig(_Model):
     token_ttl_hours: Annotated[float, Field(gt=0, le=24 * 365)] = 12
-    login_max_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    login_max_failures: Annotated[int, Field(ge=1, le=100, description="failed logins of one user from one "
+                                             "address before that pair waits lockout_seconds")] = 5
+    login_max_failures_per_address: Annotated[int, Field(ge=1, le=10_000, description="failed logins from one "
+                                                         "address (any users) before it waits")] = 20
     lockout_seconds: Annotated[int, Field(ge=1, le=86400)] = 300
+    hash_workers: Annotated[int, Field(ge=1, le=8, description="threads that check passwords (Argon2, 64 MiB "
+                                       "each); wall and event work never wait for them")] = 1
+    hash_queue: Annotated[int, Field(ge=0, le=1000, description="logins that may wait for a hashing thread; "
+                                     "beyond, 429 with Retry-After")] = 4
+    token_default_days: Annotated[float, Field(gt=0, le=366, description="lifetime of `hall token` tokens "
+                                               "unless --ttl-days says otherwise")] = 90
+    trusted_proxies: list[str] = Field([], description="addresses of reverse proxies whose X-Forwarded-For "
+                                       "names the client (for login throttling)")
 
 
 class UserConfig(_Model):
@@ -91,6 +117,10 @@ class SourceConfig(_Model):
     name: str
     url: str = Field(..., description="rtsp://, file://, pattern:// or whip:// (published at /whip/{id})")
     sub_url: str | None = Field(None, description="sub-stream, used when the source is shown small")
+    username: str | None = Field(None, min_length=1, description="camera user, joined into the rtsp:// URLs "
+                                 "only where the camera is opened")
+    password_env: str | None = Field(None, pattern=ENV_PATTERN,
+                                     description="environment variable holding the camera's password")
     group: str = "Cameras"
     lat: float | None = None
     lon: float | None = None
@@ -104,6 +134,26 @@ class SourceConfig(_Model):
         if scheme not in SOURCE_SCHEMES:
             raise ValueError(f"scheme {scheme or '(none)'!r} is not one of {', '.join(SOURCE_SCHEMES)}")
         return v
+
+    @model_validator(mode="after")
+    def _credentials(self) -> SourceConfig:
+        problems = []
+        if (self.username or self.password_env) and self.kind != "rtsp":
+            key = "username" if self.username else "password_env"
+            problems.append(f"{key}: only rtsp:// and rtsps:// cameras take a user and password")
+        elif self.password_env and not self.username:
+            problems.append("username: give the camera's user name too (password_env holds only the password)")
+        elif self.username:
+            problems += [f"{key}: the user is given by username, so leave it out of the URL"
+                         for key, url in (("url", self.url), ("sub_url", self.sub_url))
+                         if url and urlparse(url).username is not None]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def passwords_in_urls(self) -> list[str]:
+        """The keys (url, sub_url) whose URL has a password written in it."""
+        return [key for key, url in (("url", self.url), ("sub_url", self.sub_url)) if url_password(url)]
 
     @property
     def kind(self) -> str:
@@ -146,6 +196,36 @@ class EncoderConfig(_Model):
     threads: Annotated[int, Field(ge=0, le=64, description="0: x264 decides")] = 0
 
 
+class IceServerConfig(_Model):
+    urls: list[Annotated[str, Field(pattern=r"^(stun|turn|turns):[^\s]+$")]] = Field(
+        ..., min_length=1, description="stun:host:port, turn:host:port?transport=udp|tcp, turns:...")
+    username: str | None = None
+    credential: str | None = Field(None, description="TURN password (prefer credential_env)")
+    credential_env: str | None = Field(None, description="environment variable holding the TURN password")
+
+    def credential_value(self) -> str | None:
+        return os.environ.get(self.credential_env) if self.credential_env else self.credential
+
+
+class WebRtcConfig(_Model):
+    """Calls, rooms and video: how peer connections find each other. A closed hall network answers no public
+    STUN server, so none is used unless listed here (a TURN server, e.g. Debian's coturn, for phones on mobile
+    networks)."""
+
+    ice_servers: list[IceServerConfig] = Field([], description="STUN/TURN servers for every peer connection, "
+                                               "ours and the pages'; aiortc uses at most one STUN and one TURN")
+    connect_timeout_s: Annotated[float, Field(gt=1, le=120)] = 20
+
+    @field_validator("ice_servers")
+    @classmethod
+    def _one_of_each(cls, v: list[IceServerConfig]) -> list[IceServerConfig]:
+        kinds = [u.split(":", 1)[0].replace("turns", "turn") for s in v for u in s.urls]
+        for kind in ("stun", "turn"):
+            if kinds.count(kind) > 1:
+                raise ValueError(f"at most one {kind.upper()} server: aiortc uses only one of each")
+        return v
+
+
 class HallConfig(_Model):
     district: str = "Demo district"
     server: ServerConfig = ServerConfig()
@@ -153,6 +233,7 @@ class HallConfig(_Model):
     auth: AuthConfig = AuthConfig()
     display: DisplayConfig = DisplayConfig()
     encoder: EncoderConfig = EncoderConfig()
+    webrtc: WebRtcConfig = WebRtcConfig()
     wall: WallSpec
     sources: list[SourceConfig] = []
     panels: list[PanelConfig] = []
@@ -179,6 +260,17 @@ class HallConfig(_Model):
 
     def build_wall(self) -> Wall:
         return build_wall(self.wall)
+
+    def media_settings(self) -> MediaSettings:
+        """What the media server needs of this configuration."""
+        from media.encoder import EncoderSettings  # the media stack is loaded only by what runs it
+        from media.server import MediaSettings
+        from media.webrtc import IceServer
+
+        ice = [IceServer(tuple(s.urls), s.username, s.credential_value()) for s in self.webrtc.ice_servers]
+        return MediaSettings(fps=self.display.fps, timezone=self.display.timezone, labels=self.display.labels,
+                             encoder=EncoderSettings(**self.encoder.model_dump()), ice_servers=ice,
+                             connect_timeout_s=self.webrtc.connect_timeout_s)
 
 
 def _duplicates(data: dict) -> list[tuple[str, str]]:

@@ -20,13 +20,21 @@ def user_tokens(name: str) -> str:
     return f"{PREFIX}:user-tokens:{name}"
 
 
-def login_failures(name: str) -> str:
-    """Counter of failed logins, expiring after the lockout window."""
-    return f"{PREFIX}:login-failures:{name}"
+def login_failures(name: str, address: str) -> str:
+    """Counter of failed logins of one user from one client address, expiring after the lockout window."""
+    return f"{PREFIX}:login-failures:{address}:{name}"
+
+
+def login_failures_from(address: str) -> str:
+    """Counter of failed logins from one client address (any user), expiring after the lockout window."""
+    return f"{PREFIX}:login-failures-from:{address}"
+
+
+AUTH_REVOKED = f"{PREFIX}:auth:revoked"  # pub/sub channel: JSON list of revoked token hashes (sockets drop)
 
 
 def screen_token(screen_id: str) -> str:
-    """String: the current kiosk token of one screen (re-printed by `hall demo`)."""
+    """String: the hash of the current kiosk token of one screen (the token itself is never stored)."""
     return f"{PREFIX}:screen-token:{screen_id}"
 
 
@@ -34,6 +42,7 @@ WALL_LAYOUT = f"{PREFIX}:wall:layout"  # string: JSON {version, windows, scene, 
 WALL_PRESETS = f"{PREFIX}:wall:presets"  # hash: name -> JSON preset
 WALL_SCENES = f"{PREFIX}:wall:scenes"  # hash: name -> JSON scene
 WALL_CHANGES = f"{PREFIX}:wall:changes"  # stream: audit of every wall write
+RUNTIME_SOURCES = f"{PREFIX}:wall:runtime-sources"  # hash: id -> JSON {id, name, kind, group, owner, state}
 WALL_CHANGED = f"{PREFIX}:wall:changed"  # pub/sub channel: a new layout version (media engines reload it)
 SOCKETIO_CHANNEL = f"{PREFIX}:socketio"  # pub/sub channel of the Socket.IO Redis manager
 

@@ -53,12 +53,16 @@ class LoginOut(BaseModel):
 
 
 # -- wall ------------------------------------------------------------------
-class LayoutState(BaseModel):
-    version: int
+class LayoutDoc(BaseModel):
+    """The layout document as stored (its version is kept beside it, for the compare-and-set)."""
     windows: list[Window] = []
     scene: str | None = None
     updated_by: str | None = None
     updated_at: str | None = None
+
+
+class LayoutState(LayoutDoc):
+    version: int
 
 
 class WallGeometry(BaseModel):
@@ -74,6 +78,7 @@ class SourceOut(BaseModel):
     name: str
     kind: str
     group: str
+    state: str | None = Field(None, description="runtime sources (calls, rooms, shared screens): live or ended")
 
 
 class PanelOut(BaseModel):
@@ -138,6 +143,14 @@ class PatchWindowIn(_In):
 
 class VersionQuery(_Query):
     version: Version
+
+
+class ShowIn(_In):
+    source: Annotated[str, Field(min_length=1, max_length=128)]
+    window: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = Field(
+        None, description="a video window whose source to replace")
+    screen: Annotated[str, Field(max_length=64)] | None = Field(None, description="a screen to fill")
+    version: Version | None = Field(None, description="the layout version seen; without it, the current one")
 
 
 class SplitIn(_In):
@@ -220,8 +233,17 @@ class ScreenTokenOut(BaseModel):
     url: str
 
 
+class StoredProblemOut(BaseModel):
+    key: str
+    message: str
+    fallback: str
+    since: str
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     redis: bool
     uptime_s: float
     version: str
+    problems: list[StoredProblemOut] = Field([], description="stored state the hall could not read, and what it "
+                                             "shows instead (the hall runs; an operator should look)")

@@ -1,10 +1,12 @@
-"""Runs this process's media engine: shows the current layout (at start, on every write here,
-and on writes by other processes through Redis pub/sub) and reports health to consoles."""
+"""The backend's side of the media server (media/server.py): it starts it, shows it the current wall layout
+(at start, on every write here, and on writes by other processes through Redis pub/sub) and reports its
+health to consoles and /metrics. The arrow points one way: the backend drives the media server."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 import redis.asyncio as aioredis
 import socketio
@@ -12,7 +14,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from layouts import Layout
-from media.engine import MediaEngine
+from media.server import MediaServer
 
 from . import keys
 from .config import HallConfig
@@ -28,44 +30,50 @@ RECHECK_EVERY_S = 5.0  # a missed pub/sub message (Redis away) is caught up by t
 
 class WallMedia:
     def __init__(self, cfg: HallConfig, redis: aioredis.Redis, wall_control: WallControl, sio: socketio.AsyncServer,
-                 metrics: Metrics, namespace: str, room: str) -> None:
+                 metrics: Metrics, namespace: str, room: str, server: MediaServer) -> None:
         self.cfg = cfg
         self.redis = redis
         self.wc = wall_control
         self.sio = sio
         self.metrics = metrics
         self.namespace, self.room = namespace, room
-        self.engine: MediaEngine | None = None
+        self.server = server
         self.applied_version = -1
         self._tasks: list[asyncio.Task] = []
         self._apply_lock = asyncio.Lock()
 
-    async def start(self) -> MediaEngine:
-        d = self.cfg.display
-        engine = MediaEngine(self.wc.wall, self.cfg.sources, fps=d.fps, timezone=d.timezone, labels=d.labels)
-        await asyncio.to_thread(engine.start)
-        self.engine = engine
+    def warn_about_camera_passwords(self) -> None:
+        """A password written in a source's URL works, but belongs in the environment: say which key."""
+        for i, s in enumerate(self.cfg.sources):
+            for key in s.passwords_in_urls():
+                log.warning(f"sources[{i}].{key} has the camera's password written in it; give the user as "
+                            "username and the password in the environment variable named by password_env",
+                            extra={"key": f"sources[{i}].{key}", "source": s.id})
+            if s.password_env and s.password_env not in os.environ:
+                log.warning(f"sources[{i}].password_env: the environment variable {s.password_env} is not set; "
+                            "the camera is opened without a password",
+                            extra={"key": f"sources[{i}].password_env", "source": s.id})
+
+    async def start(self) -> None:
+        self.warn_about_camera_passwords()
+        await asyncio.to_thread(self.server.start)
         await self.reload()
         self._tasks = [asyncio.create_task(self._follow_changes(), name="media-follow"),
                        asyncio.create_task(self._push_health(), name="media-health")]
-        log.info("media engine started", extra={"sources": len(self.cfg.sources), "screens": len(self.wc.wall.screens)})
-        return engine
 
     async def stop(self) -> None:
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.engine is not None:
-            await asyncio.to_thread(self.engine.stop)
-            self.engine = None
+        await self.server.stop()
 
     async def apply(self, state: LayoutState) -> None:
         """Show this layout unless a newer one is already shown (render plan built in a thread)."""
         async with self._apply_lock:
-            if self.engine is None or state.version <= self.applied_version:
+            if not self.server.running or state.version <= self.applied_version:
                 return
             layout = Layout(windows=state.windows, scene=state.scene)
-            await asyncio.to_thread(self.engine.set_layout, layout)
+            await asyncio.to_thread(self.server.set_layout, layout)
             self.applied_version = state.version
 
     async def reload(self) -> None:
@@ -105,10 +113,10 @@ class WallMedia:
     async def _push_health(self) -> None:
         while True:
             await asyncio.sleep(HEALTH_EVERY_S)
-            if self.engine is None:
+            if not self.server.running:
                 continue
             try:
-                health = self.engine.health()
+                health = self.server.health()
                 self.metrics.observe_media(health)
                 await self.sio.emit("media:health", health, namespace=self.namespace, room=self.room)
             except asyncio.CancelledError:

@@ -1,6 +1,6 @@
 // Every write to the wall goes through here: it sends the version last seen and handles 409/422/401.
 
-import { api, ApiError } from "./api.js";
+import { api, request, ApiError } from "./api.js";
 import { state, setLayout, update } from "./store.js";
 import { notify } from "./notice.js";
 
@@ -57,6 +57,19 @@ export const actions = {
     return writeLayout((v) => api.patchWindow(v, id, { z: top + 1 }), "Bringing the window to front");
   },
   deleteWindow: (id) => writeLayout((v) => api.deleteWindow(v, id), "Removing the window"),
+  /** A video window shows another source (its title follows the source). */
+  changeSource: (id, source, title) =>
+    writeLayout((v) => api.patchWindow(v, id, { source, title }), "Changing the window's source"),
+  setFit: (id, fit) => writeLayout((v) => api.patchWindow(v, id, { fit }), "Changing how the picture fits"),
+  /** A window shows something of another kind (a panel instead of a camera, ...) in the same place and stacking:
+   * one versioned write of the whole layout, so nobody sees it half done. */
+  replaceWindow: (id, content) => writeLayout((v) => {
+    const windows = state.layout.windows.map((w) => (w.id !== id ? w : {
+      id: w.id, kind: content.kind, rect: w.rect, z: w.z, label: w.label, fit: w.fit,
+      source: content.source ?? null, panel: content.panel ?? null, title: content.title ?? null,
+    }));
+    return request("PUT", "/api/wall/layout", { version: v, windows, scene: state.layout.scene ?? null });
+  }, "Replacing the window"),
   split: (body) => writeLayout((v) => api.split(v, body), "The split"),
   applyPreset: (name) => writeLayout((v) => api.applyPreset(v, name), `Applying preset “${name}”`),
   applyScene: (name) => writeLayout((v) => api.applyScene(v, name), `Applying scene “${name}”`),

@@ -1,5 +1,7 @@
 // Media health pushed by the server on /console (`media:health`, about once a second), and its wording.
 
+import { clockTime } from "./district-time.js";
+
 let latest = { sources: {}, screens: {} };
 const listeners = new Set();
 
@@ -21,20 +23,13 @@ export function screenHealth(id) {
   return latest.screens[id] || null;
 }
 
-const pad = (n) => String(n).padStart(2, "0");
-
-/** hh:mm:ss (local time) of a UTC epoch in seconds. */
-export function clockTime(epochS) {
-  const d = new Date(epochS * 1000);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
 
 /** {state, label, title} of a source's health for the source list. */
 export function describeSource(h) {
   if (!h) return { state: "unknown", label: "no data", title: "No health report from the media engine yet" };
   const state = h.state || "unknown";
   let label = state;
-  if (state === "lost" && h.lost_since) label = `lost since ${clockTime(h.lost_since)}`;
+  if (state === "lost" && h.lost_since) label = `lost since ${clockTime(h.lost_since * 1000)}`;
   const parts = [];
   if (typeof h.fps === "number") parts.push(`${h.fps.toFixed(1)} fps`);
   if (h.width && h.height) parts.push(`${h.width}×${h.height}${h.stream === "sub" ? " (sub-stream)" : ""}`);

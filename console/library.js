@@ -1,11 +1,18 @@
 // The source and panel lists: grouped, filterable, multi-select, and dragged onto the wall by pointer.
+// A drop on a window puts the dragged source or panel in it; a drop on an empty part of a screen adds a
+// window there.
 
-import { state, update } from "./store.js";
+import { state, update, sourceById, panelById } from "./store.js";
 import { actions } from "./actions.js";
-import { nearestScreen } from "./geometry.js";
+import { nearestScreen, windowAt, freeRectAround } from "./geometry.js";
 import { notify } from "./notice.js";
 
 const DRAG_THRESHOLD_PX = 4;
+// Windows that take a drop: clocks and banners are overlays, so a drop on one goes to what is under it.
+const DROP_KINDS = ["video", "panel"];
+// A free area narrower or lower than this share of its screen is no place for a window: it takes the
+// whole screen instead (above what is there, as the split's cells of 4x4 are the smallest it makes).
+const MIN_FREE_SHARE = 1 / 4;
 
 export class Library {
   constructor({ sourceList, panelList, filter, wallView, thumbnails = null }) {
@@ -124,31 +131,61 @@ export class Library {
       document.body.classList.add("dragging-item");
     }
     d.ghost.style.transform = `translate(${e.clientX + 12}px, ${e.clientY + 8}px)`;
-    this.wallView.showDropTarget(this.screenUnder(e.clientX, e.clientY));
+    this.wallView.showDropTarget(this.dropTargetAt(e.clientX, e.clientY));
   }
 
-  screenUnder(clientX, clientY) {
+  /** What a drop at a client point does: {replace: window} or {screen, rect} to add on; null off the wall. */
+  dropTargetAt(clientX, clientY) {
     const p = this.wallView.canvasPointAt(clientX, clientY);
     if (!p) return null;
+    const windows = state.layout?.windows || [];
+    const hit = windowAt(windows, p.x, p.y, DROP_KINDS);
+    if (hit) return { replace: hit, rect: hit.rect };
     // A drop in a bezel seam or the gap between blocks goes to the nearest screen close by.
-    return nearestScreen(state.wall, p.x, p.y, 40 / this.wallView.scale);
+    const screen = nearestScreen(state.wall, p.x, p.y, 40 / this.wallView.scale);
+    if (!screen) return null;
+    const c = screen.canvas;
+    const x = Math.min(Math.max(p.x, c.x), c.x + c.w - 1), y = Math.min(Math.max(p.y, c.y), c.y + c.h - 1);
+    const under = windowAt(windows, x, y, DROP_KINDS);
+    if (under) return { replace: under, rect: under.rect };
+    const free = freeRectAround(c, windows.filter((w) => DROP_KINDS.includes(w.kind)).map((w) => w.rect), x, y);
+    const roomy = free && free.w >= c.w * MIN_FREE_SHARE && free.h >= c.h * MIN_FREE_SHARE;
+    return { screen, rect: roomy ? free : { ...c } };
   }
 
   async onPointerUp(e) {
     const d = this.drag;
     if (!d) return;
-    const screen = d.active ? this.screenUnder(e.clientX, e.clientY) : null;
+    const target = d.active ? this.dropTargetAt(e.clientX, e.clientY) : null;
     this.endDrag();
     if (!d.active) {
       if (d.type === "source") this.toggleSource(d.id);
       return;
     }
-    if (!screen) return;
+    if (!target) return;
+    if (target.replace) {
+      await this.replace(target.replace, d);
+      return;
+    }
     const window = d.type === "source"
-      ? { kind: "video", source: d.id, rect: { ...screen.canvas } }
-      : { kind: "panel", panel: d.id, rect: { ...screen.canvas } };
+      ? { kind: "video", source: d.id, rect: target.rect, title: sourceById(d.id)?.name }
+      : { kind: "panel", panel: d.id, rect: target.rect, title: panelById(d.id)?.name };
     const res = await actions.addWindow(window);
-    if (res) notify(`${d.name} is on ${screen.name || screen.id}.`, { kind: "ok", timeout: 2500 });
+    if (res) notify(`${d.name} is on ${target.screen.name || target.screen.id}.`, { kind: "ok", timeout: 2500 });
+  }
+
+  /** Put the dragged source or panel into window w, in its place (its size and stacking kept). */
+  async replace(w, d) {
+    const kind = d.type === "source" ? "video" : "panel";
+    if ((kind === "video" && w.source === d.id) || (kind === "panel" && w.panel === d.id)) {
+      notify(`${d.name} is there already.`, { kind: "info", timeout: 2500 });
+      return;
+    }
+    const res = kind === "video" && w.kind === "video"
+      ? await actions.changeSource(w.id, d.id, d.name)
+      : await actions.replaceWindow(w.id, kind === "video" ? { kind, source: d.id, title: d.name }
+        : { kind, panel: d.id, title: d.name });
+    if (res) notify(`${d.name} replaces what that window showed.`, { kind: "ok", timeout: 2500 });
   }
 
   /** Click toggles a source in the selection that quick split uses (in click order). */

@@ -3,6 +3,7 @@
 import { update, setLayout } from "./store.js";
 import { api } from "./api.js";
 import { setHealth } from "./health.js";
+import { notify } from "./notice.js";
 
 /** Connect with the session token; returns a function that disconnects. `on`: more listeners by event name
  * (the events panel's `event` and `event:warning` notices, and `connect` to resync after a reconnect). */
@@ -31,6 +32,14 @@ export function connectLive(token, { onUnauthorized, on = {} }) {
   socket.on("presets", (msg) => update({ presets: msg.presets || [] }));
   socket.on("scenes", (msg) => update({ scenes: msg.scenes || [] }));
   socket.on("media:health", (msg) => setHealth(msg));
+  // Sources that come and go (calls, rooms, shared screens) join the configured ones.
+  socket.on("sources", (msg) => update({ sources: msg.sources || [] }));
+  // Stored state the hall could not read: it runs on the last valid version; the operator should know.
+  socket.on("hall:problems", (msg) => notify("The hall found stored settings it cannot use and runs on the last " +
+    "valid ones:", { kind: "error", timeout: 0,
+    details: (msg.problems || []).map((p) => `${p.key}: ${p.message} (now: ${p.fallback})`) }));
+  // The token was revoked (logged out elsewhere, the user removed): the server has dropped this connection.
+  socket.on("session:ended", (msg) => onUnauthorized((msg && msg.message) || "Your session has ended."));
   for (const [name, fn] of Object.entries(on)) socket.on(name, fn);
 
   return () => { socket.disconnect(); setHealth(null); };

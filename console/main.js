@@ -1,6 +1,6 @@
 // Console entry point: login, loading the wall, wiring the views to the shared state.
 
-import { api, session, ApiError } from "./api.js";
+import { api, request, session, ApiError } from "./api.js";
 import { state, update, subscribe, setLayout, windowById, windowTitle, screenById } from "./store.js";
 import { actions, reportError, setUnauthorizedHandler } from "./actions.js";
 import { WallView } from "./wall-view.js";
@@ -11,6 +11,8 @@ import { WindowTable } from "./window-table.js";
 import { connectLive } from "./live.js";
 import { SourceThumbnails } from "./thumbnails.js";
 import { WallPreview } from "./preview.js";
+import { WindowPictures } from "./window-pictures.js";
+import { setDistrictZone, districtZone, clockTime } from "./district-time.js";
 import { clockRect, textRect } from "./geometry.js";
 import { notify } from "./notice.js";
 import { EventsPanel } from "./events.js";
@@ -27,7 +29,7 @@ let workersPanel = null;
 
 function showLogin(message) {
   if (disconnectLive) { disconnectLive(); disconnectLive = null; }
-  if (views) { views.thumbnails.clear(); views.preview.stop(); }
+  if (views) { views.thumbnails.clear(); views.preview.stop(); views.pictures.stop(); }
   if (eventsPanel) { eventsPanel.reset(); showView("wall"); }
   workersPanel?.reset();
   session.clear();
@@ -71,6 +73,7 @@ setUnauthorizedHandler((message) => showLogin(message));
 function buildViews() {
   const wallView = new WallView($("#wall"), $("#wall-frame"));
   const preview = new WallPreview(wallView, $("#live-preview"));
+  const pictures = new WindowPictures(wallView);
   const thumbnails = new SourceThumbnails($("#source-list"));
   const library = new Library({
     sourceList: $("#source-list"), panelList: $("#panel-list"), filter: $("#source-filter"), wallView, thumbnails,
@@ -89,6 +92,7 @@ function buildViews() {
     if ("selectedScreens" in patch || "selectedSources" in patch || "layout" in patch) split.render();
     if ("presets" in patch || "scenes" in patch || "layout" in patch) presets.render();
     if ("layout" in patch || "selectedWindow" in patch || "wall" in patch) table.render();
+    if ("hall" in patch) { renderFits(); presets.render(); }
     renderStatus();
     renderSelection();
   });
@@ -98,6 +102,10 @@ function buildViews() {
   $("#text-input").addEventListener("keydown", (e) => { if (e.key === "Enter") addOnTarget("text"); });
   $("#bring-front").addEventListener("click", () => state.selectedWindow && actions.bringToFront(state.selectedWindow));
   $("#delete-window").addEventListener("click", () => state.selectedWindow && actions.deleteWindow(state.selectedWindow));
+  $("#window-fit").addEventListener("change", (e) => {
+    const w = windowById(state.selectedWindow);
+    if (w && w.fit !== e.target.value) actions.setFit(w.id, e.target.value).then(() => renderSelection());
+  });
   document.addEventListener("keydown", (e) => {
     if (e.target.closest("input, textarea, select") || $("#app").hidden || !$("#events").hidden
       || !$("#workers").hidden) return;
@@ -106,9 +114,11 @@ function buildViews() {
       actions.deleteWindow(state.selectedWindow);
     } else if (e.key === "Escape") {
       update({ selectedWindow: null, selectedScreens: [], selectedSources: [] });
+    } else if (!e.ctrlKey && !e.metaKey && !e.altKey && !e.repeat && split.key(e.key)) {
+      e.preventDefault();
     }
   });
-  return { wallView, library, split, presets, table, thumbnails, preview };
+  return { wallView, library, split, presets, table, thumbnails, preview, pictures };
 }
 
 /** The topbar's tabs: the wall view, or the events or workers panel shown over it (the wall keeps its state). */
@@ -147,9 +157,9 @@ function renderStatus() {
   conn.textContent = state.connection;
   $("[data-testid=layout-version]").textContent = state.layout ? String(state.layout.version) : "–";
   const l = state.layout;
-  $("#status-updated").textContent = l?.updated_by
-    ? `by ${l.updated_by}${l.updated_at ? " at " + new Date(l.updated_at).toLocaleTimeString() : ""}`
-    : "";
+  const updated = $("#status-updated");
+  updated.textContent = l?.updated_by ? `by ${l.updated_by}${l.updated_at ? " at " + clockTime(l.updated_at) : ""}` : "";
+  updated.title = `District time (${districtZone()})`;
   $("#status-user").textContent = state.user?.name || "";
   $("#status-role").textContent = state.user?.role || "";
 }
@@ -161,6 +171,43 @@ function renderSelection() {
     : "No window selected";
   $("#bring-front").disabled = !w;
   $("#delete-window").disabled = !w;
+  const fit = $("#window-fit");
+  fit.hidden = !(w && w.kind === "video" && fit.options.length);
+  if (!fit.hidden) fit.value = w.fit || "contain";
+}
+
+// How a source's picture fills its window, in the operator's words (the values come from GET /api/hall).
+const FIT_WORDS = { contain: "Fit: whole", cover: "Fit: crop", fill: "Fit: stretch" };
+
+function renderFits() {
+  const fits = state.hall?.window_fits || [];
+  $("#window-fit").replaceChildren(...fits.map((f) => {
+    const o = document.createElement("option");
+    o.value = f;
+    o.textContent = FIT_WORDS[f] || `Fit: ${f}`;
+    return o;
+  }));
+  renderSelection();
+}
+
+/** The district's time in the top bar, so every time the console shows is read against it. */
+function tickClock() {
+  const el = $("#district-clock");
+  el.textContent = clockTime(new Date());
+  el.title = `District time (${districtZone()})`;
+}
+setInterval(tickClock, 1000);
+
+/** The hall's zone and vocabularies (GET /api/hall); the console keeps working without them. */
+async function loadHall() {
+  try {
+    const hall = await request("GET", "/api/hall");
+    if (hall.timezone) setDistrictZone(hall.timezone);
+    update({ hall });
+    tickClock();
+  } catch (e) {
+    reportError(e, "Loading the hall's settings");
+  }
 }
 
 async function start() {
@@ -170,6 +217,8 @@ async function start() {
   if (!eventsPanel) eventsPanel = new EventsPanel($("#events"), { role: () => session.user?.role });
   if (!workersPanel) workersPanel = new WorkersPanel($("#workers"));
   update({ user: session.user });
+  tickClock();
+  loadHall();
   try {
     const data = await api.wall();
     update({ wall: data.wall, sources: data.sources || [], panels: data.panels || [] });
@@ -187,6 +236,7 @@ async function start() {
   actions.refreshScenes();
   views.thumbnails.start();
   views.preview.start();
+  views.pictures.start();
   if (disconnectLive) disconnectLive();
   disconnectLive = connectLive(session.token, {
     onUnauthorized: showLogin,

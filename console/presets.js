@@ -3,6 +3,7 @@
 import { state } from "./store.js";
 import { actions } from "./actions.js";
 import { notify } from "./notice.js";
+import { when } from "./district-time.js";
 
 function button(label, testid, cls, onClick) {
   const b = document.createElement("button");
@@ -13,11 +14,6 @@ function button(label, testid, cls, onClick) {
   return b;
 }
 
-function when(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? "" : d.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
-}
 
 export class PresetPanel {
   constructor({ presetList, presetName, presetSave, sceneList, sceneName, sceneSave }) {
@@ -63,7 +59,10 @@ export class PresetPanel {
       const meta = document.createElement("div");
       meta.className = "item-meta";
       const n = p.windows?.length ?? 0;
-      meta.textContent = [`${n} window${n === 1 ? "" : "s"}`, p.updated_by, when(p.updated_at)].filter(Boolean).join(" · ");
+      // the time first: the side bar is narrow and the end of the line is cut
+      meta.textContent = [when(p.updated_at), `${n} window${n === 1 ? "" : "s"}`, p.updated_by].filter(Boolean).join(" · ");
+      meta.title = meta.textContent;
+      meta.dataset.testid = `preset-meta-${p.name}`;
       text.append(title, meta);
       li.append(tick, text,
         button("Apply", `preset-apply-${p.name}`, "btn-primary", () => actions.applyPreset(p.name)),
@@ -85,7 +84,9 @@ export class PresetPanel {
       title.textContent = s.name;
       const meta = document.createElement("div");
       meta.className = "item-meta";
-      meta.textContent = (s.presets || []).join(" + ");
+      meta.textContent = [when(s.updated_at), (s.presets || []).join(" + "), s.updated_by].filter(Boolean).join(" · ");
+      meta.title = meta.textContent;
+      meta.dataset.testid = `scene-meta-${s.name}`;
       text.append(title, meta);
       li.append(text,
         button("Apply", `scene-apply-${s.name}`, "btn-primary", () => actions.applyScene(s.name)),

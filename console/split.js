@@ -1,17 +1,18 @@
-// Quick split: divide the selected screens into 1/4/9/16 or rows x cols video windows.
+// Quick split: divide the selected screens into 1/4/9/16 or rows x cols video windows, from the buttons
+// or the keys 1, 4 and 9 (16: "1" then "6" within SIXTEEN_MS).
 
 import { state, screenById, sourceById } from "./store.js";
 import { actions } from "./actions.js";
 import { notify } from "./notice.js";
+import { overlaps } from "./geometry.js";
 
-function intersects(a, b) {
-  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
-}
+/** How long a typed "1" waits for a "6" (making 16) before it splits into 1. */
+export const SIXTEEN_MS = 600;
 
 /** Sources already shown on the given screens, top-left first, each once. */
 export function sourcesShownOn(screens, windows) {
   const hits = windows
-    .filter((w) => w.kind === "video" && w.source && screens.some((s) => intersects(w.rect, s.canvas)))
+    .filter((w) => w.kind === "video" && w.source && screens.some((s) => overlaps(w.rect, s.canvas)))
     .sort((a, b) => a.rect.y - b.rect.y || a.rect.x - b.rect.x || a.z - b.z);
   return [...new Set(hits.map((w) => w.source))];
 }
@@ -19,6 +20,7 @@ export function sourcesShownOn(screens, windows) {
 export class SplitPanel {
   constructor(root) {
     this.root = root;
+    this.pendingOne = null;  // the timer of a typed "1" that may still become "16"
     this.target = root.querySelector("#split-target");
     this.sourcesLine = root.querySelector("#split-sources");
     for (const b of root.querySelectorAll("button.split")) {
@@ -29,6 +31,27 @@ export class SplitPanel {
       const cols = Number(root.querySelector("#split-cols").value);
       this.split({ rows, cols });
     });
+  }
+
+  /** A key typed on the wall view: true when it was a quick-split key (1, 4, 9, or 1 then 6). */
+  key(k) {
+    if (this.pendingOne && k === "6") {
+      clearTimeout(this.pendingOne);
+      this.pendingOne = null;
+      this.split({ n: 16 });
+      return true;
+    }
+    if (!["1", "4", "9"].includes(k)) return false;
+    if (this.pendingOne) {  // "1" then another split key: the later one counts
+      clearTimeout(this.pendingOne);
+      this.pendingOne = null;
+    }
+    if (k === "1") {
+      this.pendingOne = setTimeout(() => { this.pendingOne = null; this.split({ n: 1 }); }, SIXTEEN_MS);
+    } else {
+      this.split({ n: Number(k) });
+    }
+    return true;
   }
 
   chosenSources() {

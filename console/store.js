@@ -2,6 +2,7 @@
 
 export const state = {
   user: null,            // {name, role}
+  hall: null,            // GET /api/hall: district, timezone, vocabularies (window_fits, ...)
   wall: null,            // Wall (geometry)
   layout: null,          // Layout (versioned windows)
   sources: [],

@@ -18,6 +18,7 @@ export class WallView {
     this.pendingRender = false;
     this.dropTarget = null;
     this.preview = null;   // the live wall preview (preview.js) once it is attached
+    this.pictures = null;  // the sources' pictures in video windows (window-pictures.js) once attached
     new ResizeObserver(() => this.render()).observe(frame);
     root.addEventListener("pointerdown", (e) => this.onPointerDown(e));
     window.addEventListener("pointermove", (e) => this.onPointerMove(e));
@@ -96,12 +97,14 @@ export class WallView {
     }
     if (this.dropTarget) {
       const el = document.createElement("div");
-      el.className = "drop-target";
-      this.place(el, this.dropTarget.canvas);
+      el.className = this.dropTarget.replace ? "drop-target drop-replace" : "drop-target";
+      el.dataset.testid = "drop-target";
+      this.place(el, this.dropTarget.rect);
       marks.append(el);
     }
     this.root.replaceChildren(screens, windows, marks);
     this.preview?.rendered();
+    this.pictures?.rendered();
   }
 
   windowElement(w, stackIndex) {
@@ -111,6 +114,7 @@ export class WallView {
     el.dataset.window = w.id;
     el.dataset.kind = w.kind;
     el.dataset.source = w.source ?? "";
+    if (w.kind === "video") el.dataset.fit = w.fit || "contain";
     el.style.zIndex = String(stackIndex);
     this.place(el, this.optimistic?.id === w.id ? this.optimistic.rect : w.rect);
 
@@ -125,6 +129,7 @@ export class WallView {
     title.textContent = windowTitle(w);
     head.append(badge, title);
     el.append(head);
+    this.pictures?.decorate(el, w);
 
     const handle = document.createElement("div");
     handle.className = "win-resize";
@@ -134,10 +139,11 @@ export class WallView {
     return el;
   }
 
-  /** Highlight the screen a library item would land on (null clears it). */
-  showDropTarget(screen) {
-    if (screen?.id === this.dropTarget?.id) return;
-    this.dropTarget = screen;
+  /** Highlight where a library item would land: {rect, replace?: window} (null clears it). */
+  showDropTarget(target) {
+    const key = (t) => (t ? `${t.replace?.id ?? ""}:${t.rect.x},${t.rect.y},${t.rect.w},${t.rect.h}` : "");
+    if (key(target) === key(this.dropTarget)) return;
+    this.dropTarget = target;
     this.render();
   }
 

@@ -8,12 +8,13 @@ from layouts.snap import snap_rect
 from layouts.split import QUICK_SPLITS, apply_split, quick_split, split_cells
 from layouts.validate import MAX_WINDOWS, validate_layout
 from layouts.wall import Screen, ScreenKind, ScreenSpec, SpliceBlock, Wall, WallSpec, build_wall
-from layouts.window import Layout, Window, WindowKind
+from layouts.window import Fit, Layout, Window, WindowKind, fitted_picture
 
 __all__ = [
     "MAX_WINDOWS",
     "QUICK_SPLITS",
     "FieldError",
+    "Fit",
     "Layout",
     "LayoutError",
     "Preset",
@@ -36,6 +37,7 @@ __all__ = [
     "bounding_box",
     "build_wall",
     "capture_preset",
+    "fitted_picture",
     "format_loc",
     "from_validation_error",
     "preset_region",

@@ -20,7 +20,9 @@ class RenderPart(BaseModel):
     """One visible piece of a window on one screen.
 
     ``crop`` is (x0, y0, x1, y1) as fractions of the window's content, so the compositor maps it
-    onto any source resolution; ``screen_rect`` is in the screen's own pixels.
+    onto any source resolution; ``screen_rect`` is in the screen's own pixels; ``window_size`` is the
+    whole window's (width, height) on the canvas, whose pixels are square (a screen's may not be), so
+    the compositor keeps a source's proportions by it.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -33,6 +35,7 @@ class RenderPart(BaseModel):
     screen_rect: Rect
     z: int
     fit: Fit = "contain"  # how the source fills its window (layouts.window.Fit); the compositor applies it
+    window_size: tuple[int, int] | None = None  # None (a part made by hand): the window as this screen draws it
 
 
 class ScreenPlan(BaseModel):
@@ -158,6 +161,7 @@ def render_plan(wall: Wall, layout: Layout) -> RenderPlan:
                             screen_rect=Rect(qx0, qy0, qx1 - qx0, qy1 - qy0),
                             z=w.z,
                             fit=w.fit,
+                            window_size=(ww, wh),
                         )
                     )
                 layers.append(parts)

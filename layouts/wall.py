@@ -227,18 +227,18 @@ def build_wall(spec: WallSpec) -> Wall:
     # Overlap check in mm (touching is fine), with half a canvas pixel of slack for rounding.
     placed: list[_Placed] = []
     for i, s in good_screens:
-        (x, y), (w, h), b = s.position_mm, s.size_mm, s.bezel_mm
-        placed.append(_Placed(f"screens[{i}].position_mm", f"screen {s.id!r}", x - b, y - b, x + w + b, y + h + b))
+        (x, y), (w, h), bz = s.position_mm, s.size_mm, s.bezel_mm
+        placed.append(_Placed(f"screens[{i}].position_mm", f"screen {s.id!r}", x - bz, y - bz, x + w + bz, y + h + bz))
     for i, blk in good_blocks:
-        (x, y), (w, h), b = blk.origin_mm, blk.panel_size_mm, blk.bezel_mm
+        (x, y), (w, h), bz = blk.origin_mm, blk.panel_size_mm, blk.bezel_mm
         placed.append(
             _Placed(
                 f"blocks[{i}].origin_mm",
                 f"block {blk.id!r}",
-                x - b,
-                y - b,
-                x - b + blk.cols * (w + 2 * b),
-                y - b + blk.rows * (h + 2 * b),
+                x - bz,
+                y - bz,
+                x - bz + blk.cols * (w + 2 * bz),
+                y - bz + blk.rows * (h + 2 * bz),
             )
         )
     slack = 0.5 / scale

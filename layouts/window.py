@@ -92,6 +92,25 @@ class Layout(BaseModel):
         return self.model_copy(update={"windows": [*self.windows, *placed]})
 
 
+def fitted_picture(fit: Fit, window: tuple[float, float],
+                   source: tuple[float, float]) -> tuple[float, float, float, float]:
+    """Where a source's picture lands in a window, as fractions of the window: (x, y, w, h).
+
+    ``window`` and ``source`` are (width, height) in square units (canvas pixels, source pixels).
+    "contain" lies inside 0..1 (centred; the rest are bars), "cover" covers 0..1 (centred; what lies
+    outside is cropped), "fill" is the whole window. A degenerate size fills the window.
+    """
+    ww, wh = window
+    sw, sh = source
+    if fit == "fill" or min(ww, wh, sw, sh) <= 0:
+        return 0.0, 0.0, 1.0, 1.0
+    # The picture's size relative to the window at the scale that fits (contain) or covers (cover) it.
+    sx, sy = ww / sw, wh / sh
+    s = min(sx, sy) if fit == "contain" else max(sx, sy)
+    fw, fh = sw * s / ww, sh * s / wh
+    return (1 - fw) / 2, (1 - fh) / 2, fw, fh
+
+
 def _unique_id(wid: str, used: set[str]) -> str:
     if wid not in used:
         return wid

@@ -1,14 +1,17 @@
 """The compositor: one screen's picture from its ScreenPlan, composed in YUV 4:2:0 planes.
 
 Each visible window part is its source's crop scaled once, straight into the screen canvas
-(``cv2.resize(..., dst=roi)`` on Y, U and V). A part is redrawn only when its source has a new
-frame or its state changed; a screen with nothing changed reuses its last output. A lost source
-shows its last frame greyed with a "SIGNAL LOST" slate and the time. Labels (window title or
-source name, local time) and slates are drawn on the luma plane only, on a neutral-chroma box,
-so no colour conversion is ever needed. Their text is TrueType (a CJK font: camera names are
-Chinese) rendered and cached by ``media.text``, so a label costs a copy of a cached bitmap; only
-without Pillow or any font does it fall back to OpenCV's ASCII-only Hershey font. Clock, text
-and panel windows are left black: the screen's kiosk page draws them over the video.
+(``cv2.resize(..., dst=roi)`` on Y, U and V). The window's ``fit`` places the source in the whole
+window by the source's own size ("contain": black bars, "cover": cropped, "fill": stretched); a part
+then shows its piece of that picture, so a window across a seam stays one continuous picture. The
+placement is computed once per part and source size, and the bars are drawn only when it changes.
+A part is redrawn only when its source has a new frame or its state changed; a screen with nothing
+changed reuses its last output. A lost source shows its last frame greyed with a "SIGNAL LOST" slate
+and the time. Labels (window title or source name, local time) and slates are drawn on the luma
+plane only, on a neutral-chroma box, so no colour conversion is ever needed. Their text is TrueType
+(a CJK font: camera names are Chinese) rendered and cached by ``media.text``, so a label costs a copy
+of a cached bitmap; only without Pillow or any font does it fall back to OpenCV's ASCII-only Hershey
+font. Clock, text and panel windows are left black: the screen's kiosk page draws them over the video.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import cv2
 import numpy as np
 
 from layouts.plan import RenderPart, ScreenPlan
+from layouts.window import fitted_picture
 from media.frames import Frame
 from media.text import text_renderer
 
@@ -59,6 +63,67 @@ def _edges(c0: float, c1: float, size: int) -> tuple[int, int]:
     return a, b
 
 
+_Edges = tuple[int, int, int, int]  # x0, y0, x1, y1 on the canvas (half-open)
+_SLATES = {"lost": "NO SIGNAL", "stalled": "NO SIGNAL", "ended": "ENDED"}  # a window whose source has no picture
+
+
+def window_rect(part: RenderPart) -> tuple[float, float, float, float]:
+    """The whole window's rectangle (x, y, w, h) in the part's screen pixels (it may extend past the screen)."""
+    r = part.screen_rect
+    c0, c1, c2, c3 = part.crop
+    ww, wh = r.w / max(c2 - c0, 1e-9), r.h / max(c3 - c1, 1e-9)
+    return r.x - c0 * ww, r.y - c1 * wh, ww, wh
+
+
+def _picture(part: RenderPart, source: tuple[int, int]) -> tuple[float, float, float, float]:
+    """The source's picture in the window (fractions), placed by the window's fit in its canvas proportions."""
+    _, _, ww, wh = window_rect(part)
+    return fitted_picture(part.fit, part.window_size or (ww, wh), source)
+
+
+def shown_scale(part: RenderPart, source: tuple[int, int]) -> float:
+    """How large the part's window shows a source of this size: shown size / source size (the larger axis)."""
+    _, _, ww, wh = window_rect(part)
+    _, _, fw, fh = _picture(part, source)
+    return max(fw * ww / max(source[0], 1), fh * wh / max(source[1], 1))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a source of one size lands in one part: the canvas rectangle its picture fills (``dst``,
+    None when the part shows only bars), the source crop (fractions) scaled into it, and the bars."""
+
+    dst: _Edges | None
+    crop: tuple[float, float, float, float]
+    bars: tuple[_Edges, ...]
+
+
+def _snap(v: float, lo: int, hi: int) -> int:
+    # A picture edge inside the part falls on an even pixel: 4:2:0 chroma covers 2x2 pixels, and a
+    # sample shared by picture and bar would tint the bar.
+    e = round(v)
+    return 2 * round(v / 2) if lo < e < hi else e
+
+
+def placement(part: RenderPart, source: tuple[int, int]) -> Placement:
+    """The fit of the whole window, clipped to this part (pure; the compositor caches it per source size)."""
+    r = part.screen_rect
+    rx0, ry0, rx1, ry1 = r.x, r.y, r.x + r.w, r.y + r.h
+    fx, fy, fw, fh = _picture(part, source)
+    if (fx, fy, fw, fh) == (0.0, 0.0, 1.0, 1.0):  # the picture is the window: the plan's crop as it is
+        return Placement((rx0, ry0, rx1, ry1), part.crop, ())
+    wx, wy, ww, wh = window_rect(part)
+    px0, px1 = _snap(wx + fx * ww, rx0, rx1), _snap(wx + (fx + fw) * ww, rx0, rx1)
+    py0, py1 = _snap(wy + fy * wh, ry0, ry1), _snap(wy + (fy + fh) * wh, ry0, ry1)
+    dx0, dx1, dy0, dy1 = max(px0, rx0), min(px1, rx1), max(py0, ry0), min(py1, ry1)
+    if dx1 <= dx0 or dy1 <= dy0:
+        return Placement(None, (0.0, 0.0, 1.0, 1.0), ((rx0, ry0, rx1, ry1),))
+    crop = ((dx0 - px0) / (px1 - px0), (dy0 - py0) / (py1 - py0),
+            (dx1 - px0) / (px1 - px0), (dy1 - py0) / (py1 - py0))
+    bars = [(rx0, ry0, rx1, dy0), (rx0, dy1, rx1, ry1), (rx0, dy0, dx0, dy1), (dx1, dy0, rx1, dy1)]
+    return Placement((dx0, dy0, dx1, dy1), crop, tuple(b for b in bars if b[2] > b[0] and b[3] > b[1]))
+
+
 class ScreenCompositor:
     """Composes one screen; call ``compose`` from one thread at a time."""
 
@@ -76,9 +141,12 @@ class ScreenCompositor:
         self._plan: ScreenPlan | None = None
         self._keys: list[object] = []
         self._label_keys: list[object] = []
+        self._placements: list[tuple[tuple[int, int], Placement] | None] = []  # per part: (source size, placement)
+        self._bars: list[tuple[int, int] | None] = []  # per part: the source size its bars are drawn for
         self._seq = 0
-        # Counters (tests and health): resize/copy calls, parts redrawn, outputs reused.
+        # Counters (tests and health): resize/copy calls, bars drawn, parts redrawn, outputs reused.
         self.scale_calls = 0
+        self.bars_drawn = 0
         self.parts_drawn = 0
         self.frames_reused = 0
         self.frames_composed = 0
@@ -102,6 +170,8 @@ class ScreenCompositor:
             self._plan = plan
             self._keys = [None] * len(plan.parts)
             self._label_keys = [None] * len(plan.parts)
+            self._placements = [None] * len(plan.parts)
+            self._bars = [None] * len(plan.parts)
             changed = True
         clock = datetime.fromtimestamp(now, self.tz).strftime("%H:%M:%S") if self.labels else ""
         for i, part in enumerate(plan.parts):
@@ -118,7 +188,7 @@ class ScreenCompositor:
             key = (id(frame), frame.seq if frame is not None else -1, lost, state if frame is None else None)
             redrawn = False
             if key != self._keys[i]:
-                self._draw_video(part, frame, lost, state)
+                self._draw_video(i, part, frame, lost, state)
                 self._keys[i] = key
                 self.parts_drawn += 1
                 redrawn = changed = True
@@ -134,17 +204,16 @@ class ScreenCompositor:
                         self._label_keys[i] = lkey
         self._seq += 1
         if changed or self._out is None:
-            buf = canvas._buf.copy()  # type: ignore[attr-defined]
-            out = Frame._from_i420(buf, self.width, self.height)
+            assert canvas.i420 is not None  # Frame.blank makes one buffer
+            out = Frame._from_i420(canvas.i420.copy(), self.width, self.height)
             self.frames_composed += 1
         else:
             last = self._out
-            out = Frame(last.y, last.u, last.v)
-            out._buf = last._buf  # type: ignore[attr-defined]
+            out = Frame(last.y, last.u, last.v, i420=last.i420)
             self.frames_reused += 1
         out.seq = self._seq
         out.time = time.monotonic()
-        out.changed = changed  # type: ignore[attr-defined]
+        out.changed = changed
         self._out = out
         return out
 
@@ -160,50 +229,64 @@ class ScreenCompositor:
         else:
             cv2.resize(src, (dw, dh), dst=dst, interpolation=cv2.INTER_LINEAR)
 
-    def _rois(self, part: RenderPart) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        r = part.screen_rect
+    def _rois(self, e: _Edges) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         c = self._canvas
-        x0, y0, x1, y1 = r.x, r.y, r.x + r.w, r.y + r.h
+        x0, y0, x1, y1 = e
         return (c.y[y0:y1, x0:x1], c.u[y0 // 2:(y1 + 1) // 2, x0 // 2:(x1 + 1) // 2],
                 c.v[y0 // 2:(y1 + 1) // 2, x0 // 2:(x1 + 1) // 2])
 
     def _fill(self, part: RenderPart, luma: int) -> None:
-        y, u, v = self._rois(part)
+        r = part.screen_rect
+        self._fill_edges((r.x, r.y, r.x + r.w, r.y + r.h), luma)
+
+    def _fill_edges(self, e: _Edges, luma: int) -> None:
+        y, u, v = self._rois(e)
         y[:] = luma
         u[:] = NEUTRAL_C
         v[:] = NEUTRAL_C
 
-    def _draw_video(self, part: RenderPart, frame: Frame | None, lost: float | None, state: str) -> None:
-        y, u, v = self._rois(part)
+    def _placement(self, i: int, part: RenderPart, size: tuple[int, int]) -> Placement:
+        cached = self._placements[i]
+        if cached is not None and cached[0] == size:
+            return cached[1]
+        place = placement(part, size)
+        self._placements[i] = (size, place)
+        return place
+
+    def _draw_video(self, i: int, part: RenderPart, frame: Frame | None, lost: float | None, state: str) -> None:
         if frame is None:
             self._fill(part, BLACK_Y)
-            self._slate(part, "NO SIGNAL" if state in ("lost", "stalled") else "CONNECTING", None)
+            self._bars[i] = None
+            self._slate(part, _SLATES.get(state, "CONNECTING"), lost)
             return
-        c0, c1, c2, c3 = part.crop
         W, H = frame.width, frame.height
-        sx0, sx1 = _edges(c0, c2, W)
-        sy0, sy1 = _edges(c1, c3, H)
-        self._scale(frame.y[sy0:sy1, sx0:sx1], y)
-        cx0, cx1 = _edges(c0, c2, W // 2)
-        cy0, cy1 = _edges(c1, c3, H // 2)
-        self._scale(frame.u[cy0:cy1, cx0:cx1], u)
-        self._scale(frame.v[cy0:cy1, cx0:cx1], v)
+        place = self._placement(i, part, (W, H))
+        if self._bars[i] != (W, H):  # a new plan, a new source size, or a slate drawn over them
+            for bar in place.bars:
+                self._fill_edges(bar, BLACK_Y)
+            self._bars[i] = (W, H)
+            self.bars_drawn += bool(place.bars)
+        if place.dst is not None:
+            y, u, v = self._rois(place.dst)
+            c0, c1, c2, c3 = place.crop
+            sx0, sx1 = _edges(c0, c2, W)
+            sy0, sy1 = _edges(c1, c3, H)
+            self._scale(frame.y[sy0:sy1, sx0:sx1], y)
+            cx0, cx1 = _edges(c0, c2, W // 2)
+            cy0, cy1 = _edges(c1, c3, H // 2)
+            self._scale(frame.u[cy0:cy1, cx0:cx1], u)
+            self._scale(frame.v[cy0:cy1, cx0:cx1], v)
+            if lost is not None:
+                cv2.convertScaleAbs(y, dst=y, alpha=0.35, beta=40)  # greyed: luma compressed, colour gone
+                u[:] = NEUTRAL_C
+                v[:] = NEUTRAL_C
         if lost is not None:
-            cv2.convertScaleAbs(y, dst=y, alpha=0.35, beta=40)  # greyed: luma compressed, colour gone
-            u[:] = NEUTRAL_C
-            v[:] = NEUTRAL_C
-            self._slate(part, "SIGNAL LOST", lost)
-
-    def _window_rect(self, part: RenderPart) -> tuple[float, float, float, float]:
-        """The whole window's rectangle in this screen's pixels (it may extend past the screen)."""
-        r = part.screen_rect
-        c0, c1, c2, c3 = part.crop
-        ww, wh = r.w / max(c2 - c0, 1e-9), r.h / max(c3 - c1, 1e-9)
-        return r.x - c0 * ww, r.y - c1 * wh, ww, wh
+            self._bars[i] = None  # the slate may lie over the bars: redraw them when the picture is back
+            self._slate(part, "ENDED" if state == "ended" else "SIGNAL LOST", lost)
 
     def _slate(self, part: RenderPart, title: str, since: float | None) -> None:
         """A centred two-line slate for the window, clipped to this part."""
-        wx, wy, ww, wh = self._window_rect(part)
+        wx, wy, ww, wh = window_rect(part)
         lines = [title]
         if since is not None:
             lines.append("since " + datetime.fromtimestamp(since, self.tz).strftime("%Y-%m-%d %H:%M:%S"))
@@ -262,7 +345,7 @@ class ScreenCompositor:
 
     def _draw_label(self, part: RenderPart, title: str, clock: str) -> bool:
         """The window's label at its top-left corner, clipped to this part; False if it is not here."""
-        wx, wy, ww, wh = self._window_rect(part)
+        wx, wy, ww, wh = window_rect(part)
         scale = min(self.label_px, max(0.3, wh / 300))
         pad = max(3, int(6 * scale))
         if self.text.available:

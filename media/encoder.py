@@ -1,7 +1,7 @@
 """One H.264 encoder per screen: composed frames in, av.Packets out, shared by every viewer.
 
-aiortc would encode once per viewer (MEDIA.md); we encode once in a worker thread and
-hand the same packets to every RTCRtpSender, which only packetises them.
+aiortc would encode once per viewer (an encoder per RTCRtpSender); we encode once in a worker
+thread and hand the same packets to every RTCRtpSender, which only packetises them.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import av
+from av.video.codeccontext import VideoCodecContext
 from av.video.frame import PictureType
 
 from .frames import Frame, LatestFrame
@@ -24,7 +25,11 @@ log = logging.getLogger("hall.media.encoder")
 RTP_CLOCK = 90_000  # H.264 over RTP counts time in 90 kHz ticks
 TIME_BASE = fractions.Fraction(1, RTP_CLOCK)
 
-PacketListener = Callable[[av.Packet], None]
+if TYPE_CHECKING:  # PyAV's Packet is generic in its stubs only
+    from typing import TypeAlias
+
+    EncodedPacket: TypeAlias = av.Packet[Any]  # an H.264 packet of a screen, attached to no stream
+PacketListener = Callable[["EncodedPacket"], None]
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ class ScreenEncoder:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._codec: av.CodecContext | None = None
+        self._codec: VideoCodecContext | None = None
         self._size: tuple[int, int] | None = None
         self._keyframe_due: float | None = None  # from then on, the next frame is an IDR
         self._last_keyframe_at = -1e9
@@ -172,7 +177,7 @@ class ScreenEncoder:
         due = self._keyframe_due
         return due is not None and time.monotonic() >= due
 
-    def _open(self, width: int, height: int) -> av.CodecContext:
+    def _open(self, width: int, height: int) -> VideoCodecContext:
         self._close_codec()
         codec = av.CodecContext.create("libx264", "w")
         codec.width, codec.height = width, height
@@ -191,12 +196,8 @@ class ScreenEncoder:
         return codec
 
     def _close_codec(self) -> None:
-        if self._codec is not None:
-            try:
-                self._codec.close()
-            except Exception:  # closing a half-broken codec must not hide the first error
-                pass
-            self._codec = None
+        # PyAV's codec contexts have no close(): FFmpeg's context is freed with its last reference.
+        self._codec = None
 
     def _encode(self, frame: Frame, at: float) -> None:
         codec = self._codec
@@ -231,49 +232,52 @@ class ScreenEncoder:
                     log.exception("packet listener failed", extra={"screen": self.name})
 
 
-class ScreenOutputs(Protocol):
-    """What the encoders need of the media engine (team A's MediaEngine provides it)."""
+class Outputs(Protocol):
+    """What the encoders need of the media engine: an output's composed frames and its viewer count."""
 
-    def screen_output(self, screen_id: str) -> LatestFrame: ...
-    def acquire_screen(self, screen_id: str) -> None: ...
-    def release_screen(self, screen_id: str) -> None: ...
+    def output(self, output_id: str) -> LatestFrame: ...
+    def acquire_output(self, output_id: str) -> None: ...
+    def release_output(self, output_id: str) -> None: ...
 
 
-class ScreenEncoders:
-    """At most one running encoder per screen, kept while anyone watches it."""
+class OutputEncoders:
+    """At most one running encoder per output (a wall screen, a call's picture, a room's grid), kept while
+    anyone watches it: every viewer of an output gets the same packets."""
 
-    def __init__(self, outputs: ScreenOutputs, settings: EncoderSettings, fps: int) -> None:
+    def __init__(self, outputs: Outputs, settings: EncoderSettings, fps: int) -> None:
         self.outputs = outputs
         self.settings = settings
         self.fps = fps
         self._encoders: dict[str, tuple[ScreenEncoder, int]] = {}
         self._lock = threading.Lock()
+        self.started = 0  # encoders made so far (a refused WHEP offer must make none)
 
-    def acquire(self, screen_id: str) -> ScreenEncoder:
+    def acquire(self, output_id: str) -> ScreenEncoder:
         with self._lock:
-            enc, users = self._encoders.get(screen_id, (None, 0))
+            enc, users = self._encoders.get(output_id, (None, 0))
             if enc is None:
-                frames = self.outputs.screen_output(screen_id)  # KeyError for an unknown screen
-                self.outputs.acquire_screen(screen_id)
-                enc = ScreenEncoder(frames, self.settings, self.fps, name=screen_id)
+                frames = self.outputs.output(output_id)  # KeyError for an unknown output
+                self.outputs.acquire_output(output_id)
+                enc = ScreenEncoder(frames, self.settings, self.fps, name=output_id)
                 enc.start()
-            self._encoders[screen_id] = (enc, users + 1)
+                self.started += 1
+            self._encoders[output_id] = (enc, users + 1)
             return enc
 
-    def release(self, screen_id: str) -> None:
+    def release(self, output_id: str) -> None:
         with self._lock:
-            enc, users = self._encoders.get(screen_id, (None, 0))
+            enc, users = self._encoders.get(output_id, (None, 0))
             if enc is None:
                 return
             if users > 1:
-                self._encoders[screen_id] = (enc, users - 1)
+                self._encoders[output_id] = (enc, users - 1)
                 return
-            del self._encoders[screen_id]
+            del self._encoders[output_id]
         enc.stop(wait=False)
-        self.outputs.release_screen(screen_id)
+        self.outputs.release_output(output_id)
 
-    def get(self, screen_id: str) -> ScreenEncoder | None:
-        entry = self._encoders.get(screen_id)
+    def get(self, output_id: str) -> ScreenEncoder | None:
+        entry = self._encoders.get(output_id)
         return entry[0] if entry else None
 
     def stats(self) -> list[dict[str, float | int | str]]:
@@ -283,6 +287,6 @@ class ScreenEncoders:
         with self._lock:
             entries = list(self._encoders.items())
             self._encoders.clear()
-        for screen_id, (enc, _) in entries:
+        for output_id, (enc, _) in entries:
             enc.stop()
-            self.outputs.release_screen(screen_id)
+            self.outputs.release_output(output_id)

@@ -1,8 +1,10 @@
-"""The media engine: sources, one compositor per screen, and the compose loop at the wall's frame rate.
+"""The media engine: sources, one compositor per output, and the compose loop at the wall's frame rate.
 
-A ticker thread wakes every 1/fps and hands each *watched* screen (``acquire_screen``) to a worker
-pool sized to the cores; a screen still busy with its previous frame skips the tick (counted as
-dropped). Sources not shown on any watched screen are told ``want(0)`` and stop decoding.
+An output is a composed picture: each wall screen (planned from the wall's layout), and outputs of their own
+that come and go (a call's picture, a room's grid). A ticker thread wakes every 1/fps and hands each
+*watched* output (``acquire_output``) to a worker pool sized to the cores; an output still busy with its
+previous frame skips the tick (counted as dropped). Sources not shown on any watched output are told
+``want(0)`` and stop decoding.
 """
 
 from __future__ import annotations
@@ -15,21 +17,25 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
 
+from layouts.geometry import Rect
 from layouts.plan import RenderPlan, ScreenPlan, render_plan
-from layouts.wall import Wall
+from layouts.wall import Screen, Wall
 from layouts.window import Layout
-from media.compositor import BLACK_Y, ScreenCompositor, SourceView
+from media.compositor import BLACK_Y, ScreenCompositor, SourceView, shown_scale
+from media.credentials import redact
 from media.frames import Frame, LatestFrame
 from media.sources.base import Source, SourceSpec, open_source
 
 log = logging.getLogger("media.engine")
 
 
-class _ScreenStats:
+class _OutputStats:
     def __init__(self) -> None:
         self.times: collections.deque[float] = collections.deque(maxlen=256)
         self.compose_ms = 0.0
@@ -37,8 +43,34 @@ class _ScreenStats:
         self.composed = 0
 
 
+@dataclass
+class _Output:
+    """One composed picture: a wall screen (planned from the wall's layout), or an output of its own (a call's
+    picture, a room's grid: planned from its own layout on a one-screen wall of its size)."""
+
+    id: str
+    kind: str
+    compositor: ScreenCompositor
+    wall: Wall  # the wall whose plan it shows (the hall's, or its own one-screen wall)
+    plan: ScreenPlan
+    titles: dict[str, str | None] = field(default_factory=dict)
+    latest: LatestFrame = field(default_factory=LatestFrame)
+    stats: _OutputStats = field(default_factory=_OutputStats)
+    viewers: int = 0
+
+
+def output_wall(output_id: str, resolution: tuple[int, int]) -> Wall:
+    """A wall of one screen the size of an output: its layouts are in that output's own pixels."""
+    w, h = resolution
+    screen = Screen(id=output_id, kind="lcd", name=output_id, resolution=(w, h), canvas=Rect(0, 0, w, h))
+    return Wall(name=output_id, px_per_mm=1.0, canvas=Rect(0, 0, w, h), screens=[screen])
+
+
 class MediaEngine:
-    """Runs the wall's pictures: see docs/media-contract.md."""
+    """Composes the wall's screens and any other output from the sources: see docs/media-contract.md.
+
+    Sources and outputs other than the wall's screens come and go at run time (`add_source`, `add_output`);
+    every method is thread-safe."""
 
     # A ticker woken late composes the missed ticks at once, up to this much; beyond, it skips them.
     max_tick_debt_s = 0.2
@@ -56,21 +88,21 @@ class MediaEngine:
             try:
                 self._sources[cfg.id] = open_source(cfg)
             except (ValueError, ImportError) as exc:  # e.g. a kind whose module is not there: shows NO SIGNAL
-                log.error("source %s (%s) cannot be opened: %s", cfg.id, cfg.url, exc)
-        self._compositors = {s.id: ScreenCompositor(s.id, s.resolution, timezone, labels) for s in wall.screens}
-        self._outputs = {s.id: LatestFrame() for s in wall.screens}
-        self._stats = {s.id: _ScreenStats() for s in wall.screens}
-        self._viewers: collections.Counter[str] = collections.Counter()
-        self._extra_wants: collections.Counter[str] = collections.Counter()
+                log.error("source %s (%s) cannot be opened: %s", cfg.id, redact(cfg.url), redact(str(exc)))
         self._layout = Layout()
-        self._plan: RenderPlan = render_plan(wall, self._layout)
-        self._titles: dict[str, str | None] = {}
+        plan = render_plan(wall, self._layout)
+        self._outputs: dict[str, _Output] = {
+            s.id: _Output(s.id, "screen", ScreenCompositor(s.id, s.resolution, timezone, labels), wall,
+                          plan.for_screen(s.id)) for s in wall.screens}
+        self._plan: RenderPlan = plan
+        self._extra_wants: collections.Counter[str] = collections.Counter()
         self._lock = threading.RLock()
         self._busy: set[str] = set()
         self._pending: set[str] = set()
         self._pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2, thread_name_prefix="compose")
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        self._started = False
         self.ticks_late = 0
 
     # -- life cycle -------------------------------------------------------------------------------
@@ -78,8 +110,9 @@ class MediaEngine:
         """Start every source's thread and the compose loop."""
         if self._ticker is not None:
             return
-        for src in self._sources.values():
+        for src in self.sources.values():
             src.start()
+        self._started = True
         self._stop.clear()
         self._update_wants()
         self._ticker = threading.Thread(target=self._tick_loop, name="compose-ticker", daemon=True)
@@ -92,23 +125,56 @@ class MediaEngine:
             self._ticker.join(5)
             self._ticker = None
         self._pool.shutdown(wait=True, cancel_futures=True)
-        threads = [threading.Thread(target=s.stop) for s in self._sources.values()]
+        threads = [threading.Thread(target=s.stop) for s in self.sources.values()]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
 
+    # -- sources at run time ----------------------------------------------------------------------
+    def add_source(self, source: Source, name: str | None = None) -> None:
+        """A source that appears at run time (a call's camera, a room participant, a pulled feed)."""
+        with self._lock:
+            if source.id in self._sources:
+                raise ValueError(f"source {source.id!r} exists")
+            self._sources = {**self._sources, source.id: source}
+            self._names = {**self._names, source.id: name or source.name}
+            started = self._started
+        if started:
+            source.start()
+        self._update_wants()
+
+    def remove_source(self, source_id: str) -> Source | None:
+        """Forget a runtime source (windows still naming it show CONNECTING); returns it, not stopped."""
+        with self._lock:
+            source = self._sources.get(source_id)
+            self._sources = {k: v for k, v in self._sources.items() if k != source_id}
+        return source
+
+    def rename_source(self, source_id: str, name: str) -> None:
+        with self._lock:
+            self._names = {**self._names, source_id: name}
+
     # -- layout and viewers -------------------------------------------------------------------------
     def set_layout(self, layout: Layout) -> None:
-        """Show this layout from the next composed frame on (thread-safe)."""
+        """Show this layout on the wall's screens from the next composed frame on."""
         plan = render_plan(self.wall, layout)
+        titles = self._titles_of(layout)
+        with self._lock:
+            self._layout, self._plan = layout, plan
+            for out in self._outputs.values():
+                if out.kind == "screen":
+                    out.plan, out.titles = plan.for_screen(out.id), titles
+        self._update_wants()
+
+    def _titles_of(self, layout: Layout) -> dict[str, str | None]:
         titles: dict[str, str | None] = {}
+        with self._lock:
+            names = self._names
         for w in layout.windows:
             if w.kind == "video":
-                titles[w.id] = (w.title or self._names.get(w.source or "", w.source or "")) if w.label else None
-        with self._lock:
-            self._layout, self._plan, self._titles = layout, plan, titles
-        self._update_wants()
+                titles[w.id] = (w.title or names.get(w.source or "", w.source or "")) if w.label else None
+        return titles
 
     @property
     def layout(self) -> Layout:
@@ -118,44 +184,80 @@ class MediaEngine:
     def plan(self) -> RenderPlan:
         return self._plan
 
-    def acquire_screen(self, screen_id: str) -> None:
-        """One more viewer of this screen (a screen nobody watches is not composed)."""
-        self.wall.screen(screen_id)
+    def add_output(self, output_id: str, resolution: tuple[int, int], layout: Layout, kind: str = "output",
+                   labels: bool | None = None) -> None:
+        """An output of its own (composed only while watched): `layout` in its own pixels."""
+        wall = output_wall(output_id, resolution)
+        comp = ScreenCompositor(output_id, resolution, self.timezone, self.labels if labels is None else labels)
+        out = _Output(output_id, kind, comp, wall, render_plan(wall, layout).for_screen(output_id),
+                      self._titles_of(layout))
         with self._lock:
-            self._viewers[screen_id] += 1
+            if output_id in self._outputs:
+                raise ValueError(f"output {output_id!r} exists")
+            self._outputs = {**self._outputs, output_id: out}
         self._update_wants()
 
-    def release_screen(self, screen_id: str) -> None:
+    def set_output_layout(self, output_id: str, layout: Layout) -> None:
         with self._lock:
-            if self._viewers[screen_id] > 0:
-                self._viewers[screen_id] -= 1
+            out = self._outputs[output_id]
+        if out.kind == "screen":
+            raise ValueError("a wall screen follows the wall's layout (set_layout)")
+        plan, titles = render_plan(out.wall, layout).for_screen(output_id), self._titles_of(layout)
+        with self._lock:
+            out.plan, out.titles = plan, titles
         self._update_wants()
+
+    def remove_output(self, output_id: str) -> None:
+        with self._lock:
+            out = self._outputs.get(output_id)
+            if out is None or out.kind == "screen":
+                return
+            self._outputs = {k: v for k, v in self._outputs.items() if k != output_id}
+        self._update_wants()
+
+    def acquire_output(self, output_id: str) -> None:
+        """One more viewer of this output (an output nobody watches is not composed). KeyError if unknown."""
+        with self._lock:
+            self._outputs[output_id].viewers += 1
+        self._update_wants()
+
+    def release_output(self, output_id: str) -> None:
+        with self._lock:
+            out = self._outputs.get(output_id)
+            if out is not None and out.viewers > 0:
+                out.viewers -= 1
+        self._update_wants()
+
+    acquire_screen = acquire_output  # a screen is the wall's kind of output
+    release_screen = release_output
 
     def watched_screens(self) -> list[str]:
         with self._lock:
-            return [s.id for s in self.wall.screens if self._viewers[s.id] > 0]
+            return [o.id for o in self._outputs.values() if o.kind == "screen" and o.viewers > 0]
+
+    def _watched(self) -> list[_Output]:
+        with self._lock:
+            return [o for o in self._outputs.values() if o.viewers > 0]
 
     def _update_wants(self) -> None:
-        """Tell each source how many windows on watched screens show it, and how large."""
+        """Tell each source how many windows on watched outputs show it, and how large."""
         with self._lock:
-            plan, extra = self._plan, dict(self._extra_wants)
-            watched = [s.id for s in self.wall.screens if self._viewers[s.id] > 0]
-        windows: dict[str, set[str]] = collections.defaultdict(set)
+            extra, sources = dict(self._extra_wants), self._sources
+            plans = [(o.kind, o.plan) for o in self._outputs.values() if o.viewers > 0]
+        windows: dict[str, set[tuple[str, str]]] = collections.defaultdict(set)
         scale: dict[str, float] = collections.defaultdict(float)
-        for sid in watched:
-            for part in plan.screens[sid].parts:
-                if part.kind != "video" or part.source not in self._sources:
+        for kind, splan in plans:
+            layout_of = "wall" if kind == "screen" else splan.screen_id  # a wall window across screens is one
+            for part in splan.parts:
+                if part.kind != "video" or part.source not in sources:
                     continue
-                windows[part.source].add(part.window_id)
-                frame = self._sources[part.source].latest.get()
+                windows[part.source].add((layout_of, part.window_id))
+                frame = sources[part.source].latest.get()
                 if frame is None:
                     scale[part.source] = max(scale[part.source], 1.0)
                     continue
-                c0, c1, c2, c3 = part.crop
-                ww = part.screen_rect.w / max(c2 - c0, 1e-9)
-                wh = part.screen_rect.h / max(c3 - c1, 1e-9)
-                scale[part.source] = max(scale[part.source], ww / frame.width, wh / frame.height)
-        for src_id, src in self._sources.items():
+                scale[part.source] = max(scale[part.source], shown_scale(part, (frame.width, frame.height)))
+        for src_id, src in sources.items():
             n = len(windows.get(src_id, ())) + extra.get(src_id, 0)
             if src_id in scale:
                 src.decode_hint(scale[src_id])
@@ -164,12 +266,17 @@ class MediaEngine:
             src.want(n)
 
     # -- outputs ------------------------------------------------------------------------------
-    def screen_output(self, screen_id: str) -> LatestFrame:
-        """The composed yuv420p frames of a screen at its resolution (KeyError for an unknown screen)."""
+    def output(self, output_id: str) -> LatestFrame:
+        """The composed yuv420p frames of an output at its resolution (KeyError for an unknown one)."""
         try:
-            return self._outputs[screen_id]
+            return self._outputs[output_id].latest
         except KeyError:
-            raise KeyError(f"unknown screen {screen_id!r}") from None
+            raise KeyError(f"unknown output {output_id!r}") from None
+
+    screen_output = output
+
+    def has_output(self, output_id: str) -> bool:
+        return output_id in self._outputs
 
     def source(self, source_id: str) -> Source:
         try:
@@ -179,21 +286,24 @@ class MediaEngine:
 
     @property
     def sources(self) -> dict[str, Source]:
-        return dict(self._sources)
+        with self._lock:
+            return dict(self._sources)
 
-    def compositor(self, screen_id: str) -> ScreenCompositor:
-        return self._compositors[screen_id]
+    def compositor(self, output_id: str) -> ScreenCompositor:
+        return self._outputs[output_id].compositor
 
     # -- the compose loop ------------------------------------------------------------------------
-    def _views(self, plan: RenderPlan, watched: list[str]) -> dict[str, SourceView]:
+    def _views(self, plans: list[ScreenPlan]) -> dict[str, SourceView]:
+        with self._lock:
+            sources, names = self._sources, self._names
         views: dict[str, SourceView] = {}
-        for sid in watched:
-            for part in plan.screens[sid].parts:
-                if part.kind != "video" or part.source in views or part.source not in self._sources:
+        for splan in plans:
+            for part in splan.parts:
+                if part.kind != "video" or part.source in views or part.source not in sources:
                     continue
-                src = self._sources[part.source]
+                src = sources[part.source]
                 views[part.source] = SourceView(frame=src.latest.get(), lost_since=src.lost_since(),
-                                                name=self._names.get(src.id, src.id), state=src.state())
+                                                name=names.get(src.id, src.id), state=src.state())
         return views
 
     def _tick_loop(self) -> None:
@@ -209,85 +319,87 @@ class MediaEngine:
             elif delay < -self.max_tick_debt_s:  # far behind (machine busy): drop the debt
                 self.ticks_late += 1
                 next_t = time.monotonic()
-            with self._lock:
-                plan, titles = self._plan, self._titles
-                watched = [s.id for s in self.wall.screens if self._viewers[s.id] > 0]
+            watched = self._watched()
             if not watched:
                 continue
-            views = self._views(plan, watched)
-            for sid in watched:
+            views = self._views([o.plan for o in watched])
+            for out in watched:
                 with self._lock:
-                    if sid in self._busy:
+                    if out.id in self._busy:
                         # Still composing the last tick: compose again as soon as it is done (at most
                         # one tick waits), so a late frame delays the next instead of dropping it.
-                        if sid in self._pending:
-                            self._stats[sid].dropped += 1
-                        self._pending.add(sid)
+                        if out.id in self._pending:
+                            out.stats.dropped += 1
+                        self._pending.add(out.id)
                         continue
-                    self._busy.add(sid)
-                if not self._submit(sid, plan.screens[sid], views, titles):
+                    self._busy.add(out.id)
+                if not self._submit(out, views):
                     return
             if next_t - last_hints >= 1.0:  # frame sizes may have changed (sub stream, new camera)
                 last_hints = next_t
                 self._update_wants()
 
-    def _submit(self, sid: str, splan: ScreenPlan, views: dict[str, SourceView],
-                titles: dict[str, str | None]) -> bool:
+    def _submit(self, out: _Output, views: dict[str, SourceView]) -> bool:
         try:
-            self._pool.submit(self._compose_one, sid, splan, views, titles)
+            self._pool.submit(self._compose_one, out, out.plan, views, out.titles)
             return True
         except RuntimeError:  # pool shut down
             with self._lock:
-                self._busy.discard(sid)
+                self._busy.discard(out.id)
             return False
 
-    def _compose_one(self, screen_id: str, splan: ScreenPlan, views: dict[str, SourceView],
+    def _compose_one(self, out: _Output, splan: ScreenPlan, views: dict[str, SourceView],
                      titles: dict[str, str | None]) -> None:
-        stats = self._stats[screen_id]
+        stats = out.stats
         t0 = time.perf_counter()
         try:
-            frame = self._compositors[screen_id].compose(splan, views, titles)
-            self._outputs[screen_id].put(frame)
+            frame = out.compositor.compose(splan, views, titles)
+            out.latest.put(frame)
             stats.composed += 1
             stats.times.append(time.monotonic())
         except Exception:
-            log.exception("screen %s: compose failed", screen_id)
+            log.exception("output %s: compose failed", out.id)
         finally:
             ms = (time.perf_counter() - t0) * 1000
             stats.compose_ms = ms if stats.compose_ms == 0 else stats.compose_ms * 0.9 + ms * 0.1
             with self._lock:
-                again = screen_id in self._pending and not self._stop.is_set()
-                self._pending.discard(screen_id)
+                again = out.id in self._pending and not self._stop.is_set()
+                self._pending.discard(out.id)
                 if not again:
-                    self._busy.discard(screen_id)
-                plan, titles = self._plan, self._titles
+                    self._busy.discard(out.id)
             if again:
-                self._submit(screen_id, plan.screens[screen_id], self._views(plan, [screen_id]), titles)
+                self._submit(out, self._views([out.plan]))
 
     # -- health and snapshots ----------------------------------------------------------------------
-    def health(self) -> dict:
-        """{"sources": {id: SourceHealth dict}, "screens": {id: {...}}, "fps": wall fps}."""
+    def health(self) -> dict[str, Any]:
+        """{"sources": {id: SourceHealth dict}, "screens": {id: {...}}, "outputs": {id: {...}} (outputs other
+        than the wall's screens), "fps": the wall's fps}."""
         now = time.monotonic()
-        screens = {}
-        for s in self.wall.screens:
-            st = self._stats[s.id]
+        screens: dict[str, dict[str, Any]] = {}
+        others: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            outputs, sources = list(self._outputs.values()), self._sources
+        for o in outputs:
+            st = o.stats
             recent = [t for t in list(st.times) if now - t <= 2.0]
-            comp = self._compositors[s.id]
-            out = self._outputs[s.id].get()
-            screens[s.id] = {
-                "viewers": self._viewers[s.id],
+            comp = o.compositor
+            frame = o.latest.get()
+            (screens if o.kind == "screen" else others)[o.id] = {
+                "kind": o.kind,
+                "viewers": o.viewers,
                 "fps": round(len(recent) / 2.0, 1),
                 "compose_ms": round(st.compose_ms, 2),
                 "dropped": st.dropped,
                 "composed": st.composed,
                 "frames_reused": comp.frames_reused,
                 "parts_drawn": comp.parts_drawn,
-                "last_frame_age_s": None if out is None else round(now - out.time, 3),
+                "last_frame_age_s": None if frame is None else round(now - frame.time, 3),
             }
         return {
             "fps": self.fps,
-            "sources": {i: s.health().to_dict() for i, s in self._sources.items()},
+            "sources": {i: s.health().to_dict() for i, s in sources.items()},
             "screens": screens,
+            "outputs": others,
         }
 
     async def snapshot_jpeg(self, id: str, width: int = 320, quality: int = 80) -> bytes:
@@ -296,19 +408,20 @@ class MediaEngine:
 
     def snapshot_jpeg_blocking(self, id: str, width: int = 320, quality: int = 80, wait_s: float = 3.0) -> bytes:
         """snapshot_jpeg for threads. KeyError if id is neither a source nor a screen."""
-        if id in self._outputs:
-            frame = self._outputs[id].get()
-            if frame is None or self._viewers[id] <= 0:
-                self.acquire_screen(id)
+        out = self._outputs.get(id)
+        src = self._sources.get(id)
+        if out is not None:
+            frame = out.latest.get()
+            if frame is None or out.viewers <= 0:
+                self.acquire_output(id)
                 try:
-                    frame = self._outputs[id].wait_newer(frame.seq if frame else 0, wait_s) or frame
+                    frame = out.latest.wait_newer(frame.seq if frame else 0, wait_s) or frame
                 finally:
-                    self.release_screen(id)
+                    self.release_output(id)
             if frame is None:
-                w, h = self.wall.screen(id).resolution
+                w, h = out.compositor.width, out.compositor.height
                 frame = Frame.blank(w, h, BLACK_Y)
-        elif id in self._sources:
-            src = self._sources[id]
+        elif src is not None:
             frame = src.latest.get()
             if frame is None or src.viewers <= 0:
                 with self._lock:

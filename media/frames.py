@@ -20,6 +20,8 @@ class Frame:
     v: np.ndarray
     time: float = field(default_factory=time.monotonic)
     seq: int = 0
+    i420: np.ndarray | None = field(default=None, repr=False)  # the one buffer y, u, v view, if they do
+    changed: bool = True  # a composed picture: drawn anew (False: the last one again)
 
     @property
     def width(self) -> int:
@@ -44,9 +46,7 @@ class Frame:
         y = buf[:ysz].reshape(height, width)
         u = buf[ysz:ysz + csz].reshape(height // 2, width // 2)
         v = buf[ysz + csz:ysz + 2 * csz].reshape(height // 2, width // 2)
-        f = cls(y, u, v)
-        f._buf = buf  # type: ignore[attr-defined]
-        return f
+        return cls(y, u, v, i420=buf)
 
     @classmethod
     def from_av(cls, frame: av.VideoFrame, seq: int = 0) -> Frame:
@@ -65,7 +65,7 @@ class Frame:
 
     def to_av(self) -> av.VideoFrame:
         """An av.VideoFrame over the same memory when the planes are one I420 buffer."""
-        buf = getattr(self, "_buf", None)
+        buf = self.i420
         h, w = self.height, self.width
         if buf is None:
             buf = np.concatenate([self.y.reshape(-1), self.u.reshape(-1), self.v.reshape(-1)])

@@ -24,8 +24,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # Pillow itself is imported only when text is first drawn
+    from PIL.ImageFont import FreeTypeFont
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +79,16 @@ def _fc_match(pattern: str) -> tuple[str, int, str] | None:
     return out[0], index, out[2]
 
 
-def _ink(font, text: str) -> bytes:
+def _ink(font: FreeTypeFont, text: str) -> bytes:
     from PIL import Image, ImageDraw
 
-    left, top, right, bottom = font.getbbox(text)
+    left, top, right, bottom = (int(v) for v in font.getbbox(text))
     img = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
     ImageDraw.Draw(img).text((-left, -top), text, fill=255, font=font)
     return b"%dx%d:" % img.size + img.tobytes()
 
 
-def _covers_cjk(font) -> bool:
+def _covers_cjk(font: FreeTypeFont) -> bool:
     """True if the font has a real glyph for a CJK ideograph (not its missing-glyph box)."""
     try:
         probe = _ink(font, _CJK_PROBE)
@@ -93,10 +97,14 @@ def _covers_cjk(font) -> bool:
         return False
 
 
-def _load(path: str, index: int, px: int = 24):
+def _load(path: str, index: int, px: int = 24) -> FreeTypeFont:
     from PIL import ImageFont
 
     return ImageFont.truetype(path, px, index=index)
+
+
+def _font_name(font: FreeTypeFont) -> str:
+    return " ".join(part for part in font.getname() if part)
 
 
 def _sc_index(path: str) -> int:
@@ -128,7 +136,7 @@ def find_font() -> FontChoice | None:
         except Exception:
             continue
         if _covers_cjk(font):
-            return FontChoice(path, index, " ".join(font.getname()), True)
+            return FontChoice(path, index, _font_name(font), True)
     for family, paths in _LATIN:
         m = _fc_match(family)
         options = ([(m[0], m[1])] if m is not None and m[2].split(",")[0] == family else []) + [(p, 0) for p in paths]
@@ -139,7 +147,7 @@ def find_font() -> FontChoice | None:
                 font = _load(path, index)
             except Exception:
                 continue
-            return FontChoice(path, index, " ".join(font.getname()), _covers_cjk(font))
+            return FontChoice(path, index, _font_name(font), _covers_cjk(font))
     return None
 
 
@@ -178,7 +186,7 @@ class TextRenderer:
     def __init__(self, font: FontChoice | None, max_pieces: int = 512, max_glyphs: int = 1024,
                  max_boxes: int = 256) -> None:
         self.font = font
-        self._fonts: dict[int, object] = {}
+        self._fonts: dict[int, FreeTypeFont] = {}
         self._vm: dict[int, tuple[int, int]] = {}
         self._cells: dict[int, int] = {}
         self._pieces = _LRU(max_pieces)
@@ -195,7 +203,7 @@ class TextRenderer:
         return self.font is not None
 
     # -- fonts and metrics (call with the lock held) ---------------------------------------------
-    def _face(self, px: int):
+    def _face(self, px: int) -> FreeTypeFont:
         f = self._fonts.get(px)
         if f is None:
             if len(self._fonts) > 64:
@@ -235,7 +243,7 @@ class TextRenderer:
         img = Image.new("L", (width, bottom - top), 0)
         if text.strip():
             ImageDraw.Draw(img).text((-x0, -top), text, fill=255, font=f, anchor="ls")
-        return _LUT[np.asarray(img)]
+        return np.take(_LUT, np.asarray(img))
 
     def _piece(self, text: str, px: int) -> np.ndarray:
         key = (text, px)

@@ -8,14 +8,25 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aioice.ice
-import av
-from aiortc import RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from .encoder import KeyframeSink, ScreenEncoder
+
+if TYPE_CHECKING:
+    from .encoder import EncodedPacket
 
 log = logging.getLogger("hall.media.webrtc")
 
@@ -25,7 +36,7 @@ _loopback_offered = False
 
 
 def offer_loopback_candidates() -> None:
-    """Make aioice offer 127.0.0.1 as a host candidate too (TESTING.md).
+    """Make aioice offer 127.0.0.1 as a host candidate too.
 
     aioice skips 127.0.0.1 and has no option for it, so a host with only a loopback
     interface gathers no candidate at all; Chromium (with
@@ -88,8 +99,9 @@ class EncodedScreenTrack(MediaStreamTrack):
         super().__init__()
         self.encoder = encoder
         self.max_queue = max_queue
-        self._loop = asyncio.get_running_loop()
-        self._queue: deque[av.Packet] = deque()
+        # not `_loop`: that is the event emitter's own (pyee), which aiortc's tracks are
+        self._track_loop = asyncio.get_running_loop()
+        self._queue: deque[EncodedPacket] = deque()
         self._ready = asyncio.Event()
         self._waiting_keyframe = True
         self.packets_sent = 0
@@ -97,13 +109,13 @@ class EncodedScreenTrack(MediaStreamTrack):
         self._unsubscribe = encoder.subscribe(self._on_packet)
         encoder.request_keyframe("join")
 
-    def _on_packet(self, packet: av.Packet) -> None:  # encoder thread
+    def _on_packet(self, packet: EncodedPacket) -> None:  # encoder thread
         try:
-            self._loop.call_soon_threadsafe(self._push, packet)
+            self._track_loop.call_soon_threadsafe(self._push, packet)
         except RuntimeError:  # loop closed
             self._unsubscribe()
 
-    def _push(self, packet: av.Packet) -> None:
+    def _push(self, packet: EncodedPacket) -> None:
         if self._waiting_keyframe:
             if not packet.is_keyframe:
                 self.packets_dropped += 1
@@ -119,7 +131,7 @@ class EncodedScreenTrack(MediaStreamTrack):
         self._queue.append(packet)
         self._ready.set()
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
+    async def recv(self) -> EncodedPacket:
         while not self._queue:
             if self.readyState != "live":
                 raise MediaStreamError
@@ -136,7 +148,12 @@ class EncodedScreenTrack(MediaStreamTrack):
 
 # -- peer connections ---------------------------------------------------------------------
 class OfferRejected(ValueError):
-    """The SDP offer cannot be answered (no video, no common codec, not SDP at all)."""
+    """The SDP offer cannot be answered (no video, no common codec, not SDP at all); ``field`` names the
+    part of the SDP at fault when it is known (``m=video``, ``a=rtpmap``, ...)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def offer_problem(exc: Exception, codecs: str) -> str:
@@ -147,9 +164,29 @@ def offer_problem(exc: Exception, codecs: str) -> str:
     return f"cannot answer this offer: {text}"
 
 
-def new_peer_connection() -> RTCPeerConnection:
+@dataclass(frozen=True)
+class IceServer:
+    """A STUN or TURN server of the configuration (aiortc takes at most one of each)."""
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+    def for_aiortc(self) -> RTCIceServer:
+        return RTCIceServer(urls=list(self.urls), username=self.username, credential=self.credential)
+
+    def for_browser(self) -> dict[str, object]:
+        out: dict[str, object] = {"urls": list(self.urls)}
+        if self.username is not None:
+            out |= {"username": self.username, "credential": self.credential or ""}
+        return out
+
+
+def new_peer_connection(ice_servers: Sequence[IceServer] = ()) -> RTCPeerConnection:
+    """A peer connection with exactly these ICE servers. Given none, aiortc would use Google's public STUN
+    server and wait up to 5 s for it in every connection: a closed hall network never answers."""
     offer_loopback_candidates()
-    return RTCPeerConnection()
+    return RTCPeerConnection(RTCConfiguration(iceServers=[s.for_aiortc() for s in ice_servers]))
 
 
 async def answer(pc: RTCPeerConnection, offer_sdp: str) -> str:
@@ -182,9 +219,9 @@ class PeerSession:
         self.id = secrets.token_urlsafe(16)
         self.key = key          # the screen or source it belongs to
         self.owner = owner      # who started it (may end it)
-        self.pc = new_peer_connection()
+        self.pc = new_peer_connection(sessions.ice_servers)
         self.created = time.time()
-        self.on_end: list[Callable[[], Awaitable[None] | None]] = []
+        self.on_end: list[Callable[[], object]] = []  # run in order at the end; coroutines are awaited
         self._ended = False
 
         @self.pc.on("connectionstatechange")
@@ -214,8 +251,11 @@ class PeerSession:
 class PeerSessions:
     """The live sessions of one endpoint (WHEP egress or WHIP ingest)."""
 
-    def __init__(self, connect_timeout_s: float = 20.0) -> None:
+    def __init__(self, connect_timeout_s: float = 20.0, ice_servers: Sequence[IceServer] = (),
+                 purpose: str = "webrtc") -> None:
         self.connect_timeout_s = connect_timeout_s
+        self.ice_servers = tuple(ice_servers)
+        self.purpose = purpose
         self._sessions: dict[str, PeerSession] = {}
         self._ending: set[asyncio.Future[None]] = set()  # sessions being ended by the connect timeout
 

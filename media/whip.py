@@ -17,8 +17,8 @@ log = logging.getLogger("hall.media.whip")
 class WhipIngest:
     """Publisher sessions; one per source at a time (a new publish replaces the old one)."""
 
-    def __init__(self, connect_timeout_s: float = 20.0) -> None:
-        self.sessions = PeerSessions(connect_timeout_s)
+    def __init__(self, sessions: PeerSessions | None = None) -> None:
+        self.sessions = sessions or PeerSessions()
 
     async def start(self, source: WhipSource, offer_sdp: str, owner: str) -> tuple[PeerSession, str]:
         for old in self.sessions.of(source.id):

@@ -99,7 +99,7 @@ class HallProcess:
     """`hall serve` as a real process on the demo configuration and a given Redis."""
 
     def __init__(self, redis_url: str | None, data_dir: Path, config: Path = DEFAULT_CONFIG,
-                 cmd: str = "serve", port: int | None = None) -> None:
+                 cmd: str = "serve", port: int | None = None, extra: tuple[str, ...] = ()) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.users = dict(DEMO_PASSWORDS)
@@ -109,7 +109,7 @@ class HallProcess:
             env["REDIS_URL"] = redis_url
         self.log = open(data_dir / f"hall-{self.port}.log", "w+")
         self.proc = subprocess.Popen(
-            [HALL, cmd, "--config", str(config), "--port", str(self.port), "--data-dir", str(data_dir)],
+            [HALL, cmd, "--config", str(config), "--port", str(self.port), "--data-dir", str(data_dir), *extra],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=env, cwd=ROOT)
         self.banner = self._wait_banner()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -68,20 +69,20 @@ class SyntheticScreen:
 
 
 class SyntheticOutputs:
-    """The part of MediaEngine the delivery needs (`ScreenOutputs`), over synthetic screens."""
+    """The part of MediaEngine the delivery needs (`media.encoder.Outputs`), over synthetic screens."""
 
     def __init__(self, screens: dict[str, SyntheticScreen]) -> None:
         self.screens = screens
         self.acquired: dict[str, int] = {sid: 0 for sid in screens}
 
-    def screen_output(self, screen_id: str) -> LatestFrame:
-        return self.screens[screen_id].latest
+    def output(self, output_id: str) -> LatestFrame:
+        return self.screens[output_id].latest
 
-    def acquire_screen(self, screen_id: str) -> None:
-        self.acquired[screen_id] += 1
+    def acquire_output(self, output_id: str) -> None:
+        self.acquired[output_id] += 1
 
-    def release_screen(self, screen_id: str) -> None:
-        self.acquired[screen_id] -= 1
+    def release_output(self, output_id: str) -> None:
+        self.acquired[output_id] -= 1
 
 
 def mean_rgb(rgb: np.ndarray) -> tuple[int, int, int]:
@@ -99,10 +100,10 @@ class SyntheticEngine(SyntheticOutputs):
         super().__init__(screens)
         self.sources = sources or {}
 
-    def screen_output(self, screen_id: str) -> LatestFrame:
-        if screen_id not in self.screens:
-            raise KeyError(screen_id)
-        return super().screen_output(screen_id)
+    def output(self, output_id: str) -> LatestFrame:
+        if output_id not in self.screens:
+            raise KeyError(output_id)
+        return super().output(output_id)
 
     def source(self, source_id: str):
         return self.sources[source_id]
@@ -168,3 +169,16 @@ def quadrant_rgb(rgb: np.ndarray) -> list[tuple[int, int, int]]:
             patch = rgb[r * h // 2 + h // 8:(r + 1) * h // 2 - h // 8, c * w // 2 + w // 8:(c + 1) * w // 2 - w // 8]
             out.append(mean_rgb(patch))
     return out
+
+
+async def await_js(page, expression: str, timeout: float = 10.0, every: float = 0.1):
+    """Poll a JavaScript expression until truthy (async pages): see tests/e2e/e2e_helpers.wait_js for why."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await page.evaluate(expression)
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {expression[:80]!r}")
+        await asyncio.sleep(every)

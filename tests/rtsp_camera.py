@@ -24,14 +24,17 @@ def gst_rtsp_available() -> bool:
 class RtspCamera:
     """Mounts like "/cam=1280x720" or "/a=640x360:red" (a videotestsrc pattern) on one loopback port."""
 
-    def __init__(self, port: int, mounts: list[str], fps: int = 25) -> None:
+    def __init__(self, port: int, mounts: list[str], fps: int = 25, auth: str | None = None) -> None:
         self.port, self.mounts, self.fps = port, mounts, fps
+        self.auth = auth  # "user:password" every client must give, as cameras ask
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 15) -> None:
         args = [SYSTEM_PYTHON, str(SERVER), "--port", str(self.port), "--fps", str(self.fps)]
         for m in self.mounts:
             args += ["--mount", m]
+        if self.auth:
+            args += ["--auth", self.auth]
         deadline = time.monotonic() + timeout
         while True:  # right after a stop the port may still be held for a moment
             self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -3,7 +3,8 @@
 Run with the system interpreter (python3-gi is not in the virtual environment):
     /usr/bin/python3 tests/rtsp_server.py --port 8554 --mount /cam1=1280x720 --mount /cam1-sub=640x360:ball
 Each mount is ``videotestsrc ! x264enc tune=zerolatency key-int-max=25 ! rtph264pay`` at 25 fps
-(shared media). Prints ``READY <port>`` once listening; SIGTERM or SIGINT stops it.
+(shared media). ``--auth USER:PASSWORD`` makes every mount ask for HTTP Basic credentials, as
+cameras do. Prints ``READY <port>`` once listening; SIGTERM or SIGINT stops it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def main() -> int:
     ap.add_argument("--mount", action="append", required=True,
                     help="/path=WIDTHxHEIGHT[:PATTERN] (repeatable; PATTERN is a videotestsrc pattern, e.g. red)")
     ap.add_argument("--fps", type=int, default=25)
+    ap.add_argument("--auth", help="USER:PASSWORD every client must give (HTTP Basic)")
     args = ap.parse_args()
 
     Gst.init(None)
@@ -50,7 +52,19 @@ def main() -> int:
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch_line(int(w), int(h), args.fps, pattern or PATTERNS[i % len(PATTERNS)]))
         factory.set_shared(True)
+        if args.auth:
+            permissions = GstRtspServer.RTSPPermissions()
+            for what in ("media.factory.access", "media.factory.construct"):
+                permissions.add_permission_for_role("camera-user", what, True)
+            factory.set_permissions(permissions)
         mounts.add_factory(path if path.startswith("/") else "/" + path, factory)
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+        auth = GstRtspServer.RTSPAuth()
+        token = GstRtspServer.RTSPToken()
+        token.set_string("media.factory.role", "camera-user")
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+        server.set_auth(auth)
     if server.attach(None) == 0:
         print(f"cannot listen on port {args.port}", file=sys.stderr, flush=True)
         return 1

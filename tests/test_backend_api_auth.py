@@ -218,19 +218,59 @@ async def test_removing_a_user_revokes_their_tokens(api_client):
     assert (await again.json())["error"] == "not_found"
 
 
-async def test_removed_user_live_console_session_ends_at_its_next_event(api_client):
+async def test_removed_user_live_console_session_is_dropped_at_once(api_client):
     admin = await login(api_client, "admin")
     operator = await login(api_client, "operator2")
-    sio = await connect_socket(api_client, "/console", token_of(operator))
+    sio = await connect_socket(api_client, "/console", token_of(operator), events=("session:ended", "layout"))
     try:
         ok = await sio.call("wall:get", {}, namespace="/console", timeout=10)
         assert ok["ok"] is True
         assert (await api_client.delete("/api/users/operator2", headers=admin)).status == 204
-        ended = await sio.call("wall:get", {}, namespace="/console", timeout=10)
-        assert ended["ok"] is False and ended["status"] == 401 and ended["error"] == "unauthorized"
+        # without sending anything: the server ends it (it would otherwise keep receiving layouts)
         await wait_until(lambda: "/console" not in sio.namespaces, what="the server to end the session")
+        assert sio.received["session:ended"]
     finally:
         await sio.disconnect()
+
+
+@pytest.mark.parametrize("how", ["logout", "screen token renewed"])
+async def test_revoked_token_drops_its_live_sockets(api_client, how):
+    admin = await login(api_client, "admin")
+    if how == "logout":
+        headers = await login(api_client, "operator1")
+        namespace, token = "/console", token_of(headers)
+    else:
+        namespace, token = "/wall", await _screen_token(api_client, admin, "lcd-1-1")
+    other = await connect_socket(api_client, "/console", token_of(admin))  # another session stays
+    sio = await connect_socket(api_client, namespace, token, events=("session:ended",))
+    try:
+        if how == "logout":
+            assert (await api_client.post("/api/auth/logout", headers=headers)).status == 204
+        else:
+            await _screen_token(api_client, admin, "lcd-1-1")
+        await wait_until(lambda: namespace not in sio.namespaces, what="the revoked socket to be dropped")
+        assert sio.received["session:ended"]
+        assert "/console" in other.namespaces
+    finally:
+        await sio.disconnect()
+        await other.disconnect()
+
+
+async def test_a_screen_cannot_log_its_kiosk_token_out(api_client):
+    admin = await login(api_client, "admin")
+    token = await _screen_token(api_client, admin, "lcd-1-1")
+    resp = await api_client.post("/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status == 403
+    assert (await api_client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})).status == 200
+
+
+async def test_the_default_namespace_takes_no_connection(api_client):
+    import socketio
+
+    sio = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await sio.connect(str(api_client.make_url("")), namespaces=["/"], transports=["websocket"], wait_timeout=5)
+    await sio.disconnect()
 
 
 # -- the screen page ----------------------------------------------------------------------------

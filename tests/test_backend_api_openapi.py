@@ -173,6 +173,10 @@ async def test_a_tour_of_real_calls_matches_the_documented_schemas(api_client):
         "version": v, "screens": ["lcd-1-1"], "n": 4, "sources": ["cam-river-01", "cam-river-02"]})
     v = split["layout"]["version"]
     await t.call("POST", "/api/wall/split", headers=op, expect=422, json={"version": v, "screens": ["lcd-1-1"], "n": 5})
+    shown = await t.call("POST", "/api/wall/show", headers=op, expect=200, json={"source": "cam-park-01"})
+    v = shown["layout"]["version"]
+    await t.call("POST", "/api/wall/show", headers=op, expect=409, json={"source": "cam-park-01", "version": v - 1})
+    await t.call("GET", "/api/hall", headers=op, expect=200)
 
     await t.call("PUT", "/api/presets/{name}", path="/api/presets/p1", headers=op, expect=200, json={})
     await t.call("GET", "/api/presets", headers=op, expect=200)

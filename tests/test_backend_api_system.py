@@ -32,6 +32,15 @@ async def test_metrics_need_an_admin_or_integration_token(api_client):
         assert resp.content_type == "text/plain"
 
 
+async def test_the_hall_route_serves_its_zone_and_vocabularies_to_every_user(api_client):
+    assert (await api_client.get("/api/hall")).status == 401
+    resp = await api_client.get("/api/hall", headers=await login(api_client, "worker1"))
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    assert body["timezone"] == "Asia/Shanghai"
+    assert body["window_fits"] == ["contain", "cover", "fill"] and "video" in body["window_kinds"]
+
+
 def _samples(text: str) -> dict[tuple[str, tuple], float]:
     out = {}
     for family in text_string_to_metric_families(text):

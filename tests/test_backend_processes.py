@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 import socketio
 
+from backend.config import DEFAULT_CONFIG
 from backend.redis_server import EmbeddedRedis, read_state
 from tests.conftest import HALL, HallProcess
 
@@ -140,6 +142,20 @@ async def test_two_processes_on_one_redis_share_broadcasts(redis_url: str, tmp_p
                 b.request, "PUT", "/api/wall/layout", {"version": first["version"],
                                                        "windows": []}, b.token("operator2"))
             assert status == 409 and body["current_version"] == seen["version"]
+            # a logout through one process drops that token's sockets in the other at once
+            token2 = b.token("operator2")
+            watcher, _ = await _console_client(b, token2)
+            try:
+                status, _ = await asyncio.to_thread(a.request, "POST", "/api/auth/logout", None, token2)
+                assert status == 204
+                for _ in range(100):
+                    if "/console" not in watcher.namespaces:
+                        break
+                    await asyncio.sleep(0.05)
+                assert "/console" not in watcher.namespaces, "the other process kept the revoked socket"
+                assert "/console" in sio.namespaces
+            finally:
+                await watcher.disconnect()
         finally:
             await sio.disconnect()
     finally:
@@ -211,6 +227,31 @@ def test_users_and_tokens_from_the_command_line_against_a_running_hall(tmp_path:
         status, body = hall.request("GET", "/api/auth/me", token=token)
         assert status == 200 and body["name"] == "dispatcher7"
 
+        # tokens expire by default, can be listed (never shown again) and revoked by id
+        listed = [line.split("\t") for line in cli("token", "--list", "dispatcher7").stdout.splitlines()]
+        cli_tokens = [t for t in listed if t[3] == "cli"]
+        assert len(cli_tokens) == 1 and token not in cli("token", "--list").stdout
+        assert cli_tokens[0][5].startswith("expires 20")  # a date, not "never"
+        short_lived = cli("token", "dispatcher7", "--ttl-days", "1").stdout.strip()
+        ids = {t[0] for t in (line.split("\t") for line in cli("token", "--list", "dispatcher7").stdout.splitlines())}
+        revoked = cli("token", "--revoke", next(iter(ids - {cli_tokens[0][0]} - {t[0] for t in listed})))
+        assert revoked.returncode == 0, revoked.stderr
+        assert hall.request("GET", "/api/auth/me", token=short_lived)[0] == 401
+        assert hall.request("GET", "/api/auth/me", token=token)[0] == 200
+
+        # kiosk tokens: only their hashes are in Redis; --screen issues a new one and the old stops working
+        old_url = hall.screen_url("lcd-1-1")
+        old = old_url.rsplit("token=", 1)[1]
+        dump = subprocess.run(["redis-cli", "-u", read_state(tmp_path)["url"], "--no-auth-warning", "--scan"],
+                              capture_output=True, text=True, timeout=30).stdout
+        values = subprocess.run(["redis-cli", "-u", read_state(tmp_path)["url"], "--no-auth-warning", "GET",
+                                 "hall:screen-token:lcd-1-1"], capture_output=True, text=True, timeout=30).stdout
+        assert old not in dump and old not in values
+        new = cli("token", "lcd-1-1", "--screen").stdout.strip()
+        assert new and new != old
+        assert hall.request("GET", "/api/auth/me", token=old)[0] == 401
+        assert hall.request("GET", "/api/auth/me", token=new)[0] == 200
+
         removed = cli("users", "remove", "dispatcher7")
         assert removed.returncode == 0
         status, _ = hall.request("GET", "/api/auth/me", token=token)
@@ -221,3 +262,31 @@ def test_users_and_tokens_from_the_command_line_against_a_running_hall(tmp_path:
     nothing = subprocess.run([HALL, "users", "list", "--data-dir", str(tmp_path)], capture_output=True, text=True,
                              timeout=60, env=env)
     assert nothing.returncode == 2 and "no Redis to talk to" in nothing.stderr
+
+
+def test_demo_on_the_lan_serves_https_with_a_certificate_for_this_machine(tmp_path: Path):
+    import ssl
+    import urllib.request
+
+    from cryptography import x509
+
+    hall = HallProcess(None, tmp_path, cmd="demo", extra=("--lan",))
+    try:
+        m = re.search(r"console:\s+(https://(\S+?):(\d+))/console/", hall.banner)
+        assert m, hall.banner
+        cert = x509.load_pem_x509_certificate((tmp_path / "tls" / "lan-cert.pem").read_bytes())
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert m.group(2) in {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
+        ctx = ssl.create_default_context(cafile=str(tmp_path / "tls" / "lan-cert.pem"))  # trusted once, like a phone
+        with urllib.request.urlopen(f"{m.group(1)}/healthz", context=ctx, timeout=10) as resp:
+            assert resp.status == 200
+    finally:
+        hall.stop()
+
+
+def test_a_missing_tls_certificate_stops_the_start_naming_it(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    out = subprocess.run([HALL, "serve", "--config", str(DEFAULT_CONFIG), "--port", "0", "--data-dir", str(tmp_path),
+                          "--tls-cert", str(tmp_path / "no.pem"), "--tls-key", str(tmp_path / "no.key")],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 1 and "no.pem" in out.stderr and "--tls-cert" in out.stderr

@@ -4,6 +4,9 @@ processes), serves snapshots, and reports health to consoles and /metrics."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import logging
 import time
 
 import cv2
@@ -14,7 +17,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from backend import appkeys
 from backend.app import create_app
-from tests.conftest import connect_socket, login, seed_demo_users
+from backend.config import SourceConfig
+from backend.logs import JsonFormatter
+from tests.conftest import connect_socket, free_port, login, seed_demo_users, wait_until
 
 
 async def _media_client(redis_url: str, demo_config) -> TestClient:
@@ -41,7 +46,7 @@ async def _eventually(check, timeout: float = 5.0):
 
 
 def _engine(client: TestClient):
-    return client.server.app[appkeys.MEDIA]
+    return client.server.app[appkeys.MEDIA].media_engine()
 
 
 async def _add_video(client: TestClient, headers: dict, version: int, source: str, screen: str = "lcd-1-1") -> dict:
@@ -149,3 +154,48 @@ async def test_media_health_reaches_consoles_and_metrics(media_client):
         assert ("hall_screen_fps", (("screen", "lcd-1-1"),)) in samples
     finally:
         engine.release_screen("lcd-1-1")
+
+
+async def test_camera_passwords_stay_out_of_health_pushes_and_logs(redis_url, demo_config, monkeypatch):
+    """Finding 8: a failing rtsp://user:secret@... camera (and one whose password is in the environment)
+    never shows its password in /api/media/health, the media:health pushes or the JSON log."""
+    monkeypatch.setenv("HALL_TEST_CAMERA_PASSWORD", "env-kept-secret")
+    cams = [SourceConfig(id="cam-in-url", name="Password in the URL", url=f"rtsp://admin:secret@127.0.0.1:{free_port()}/cam"),
+            SourceConfig(id="cam-env", name="Password in the environment", url=f"rtsp://127.0.0.1:{free_port()}/cam",
+                         username="viewer", password_env="HALL_TEST_CAMERA_PASSWORD")]
+    cfg = demo_config.model_copy(update={"sources": [*demo_config.sources, *cams]})
+    log_text = io.StringIO()
+    handler = logging.StreamHandler(log_text)
+    handler.setFormatter(JsonFormatter())  # the hall's own JSON lines
+    logging.getLogger().addHandler(handler)
+    try:
+        client = await _media_client(redis_url, cfg)
+        try:
+            op = await login(client, "operator1")
+            sio = await connect_socket(client, "/console", op["Authorization"].split(" ", 1)[1],
+                                       events=("media:health",))
+            try:
+                def failed(h: dict) -> bool:
+                    return all(h["sources"][c.id]["error"] for c in cams)
+                await wait_until(lambda: any(failed(h) for h in sio.received["media:health"]), 10,
+                                 "both cameras failing")
+                pushed = json.dumps(sio.received["media:health"])
+            finally:
+                await sio.disconnect()
+            resp = await client.get("/api/media/health", headers=op)
+            health = await resp.json()
+        finally:
+            await client.close()
+    finally:
+        logging.getLogger().removeHandler(handler)
+    errors = {c.id: health["sources"][c.id]["error"] for c in cams}
+    # The errors still say what went wrong, and where (who logged in to where), with the password masked.
+    assert "Connection refused" in errors["cam-in-url"] and "rtsp://admin:***@127.0.0.1" in errors["cam-in-url"]
+    assert "rtsp://viewer:***@127.0.0.1" in errors["cam-env"]
+    logged = log_text.getvalue()
+    for text, where in ((json.dumps(health), "/api/media/health"), (pushed, "media:health"), (logged, "the log")):
+        assert "secret" not in text, f"a camera password in {where}"
+    # Start-up named the key with the password written in it.
+    i = next(i for i, s in enumerate(cfg.sources) if s.id == "cam-in-url")
+    assert f"sources[{i}].url has the camera's password written in it" in logged
+    assert "rtsp://admin:***@" in logged  # the failure itself is logged, redacted

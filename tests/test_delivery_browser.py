@@ -12,7 +12,7 @@ from backend import appkeys
 from backend.app import create_app
 from backend.config import HallConfig
 
-from .delivery_helpers import RGB, SyntheticEngine, SyntheticScreen, close_to
+from .delivery_helpers import RGB, SyntheticEngine, SyntheticScreen, await_js, close_to
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -57,9 +57,9 @@ async def browser():
 async def hall(redis_url: str, demo_config: HallConfig):
     screens = {SCREEN: SyntheticScreen(640, 360).start(), "lcd-1-2": SyntheticScreen(640, 360).start()}
     app = create_app(demo_config, redis_url)
-    app[appkeys.MEDIA] = SyntheticEngine(screens)
+    app[appkeys.MEDIA].engine = SyntheticEngine(screens)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-        client.engine = app[appkeys.MEDIA]  # type: ignore[attr-defined]
+        client.engine = app[appkeys.MEDIA].engine  # type: ignore[attr-defined]
         yield client
     for s in screens.values():
         s.stop()
@@ -80,7 +80,7 @@ async def test_the_kiosk_page_plays_its_screen_and_shows_the_colours_fed_in(hall
     token = await hall.app[appkeys.USERS].screen_token(SCREEN)
     page = await browser.new_page(viewport={"width": 960, "height": 540})
     await page.goto(str(hall.make_url(f"/wall/screens/{SCREEN}?token={token}")))
-    await page.wait_for_function("document.body.classList.contains('video-live')", timeout=20_000)
+    await await_js(page, "document.body.classList.contains('video-live')", timeout=20)
     assert not await page.locator("#screen-video").is_hidden()
     got = await wait_colours(page, ("red", "green", "blue", "white"))
     assert (got["w"], got["h"]) == (640, 360)
@@ -100,14 +100,14 @@ async def test_two_pages_on_one_screen_cost_one_encode(hall, browser):
         await page.goto(str(hall.make_url(f"/wall/screens/{SCREEN}?token={token}")))
         pages.append(page)
     for page in pages:
-        await page.wait_for_function("document.body.classList.contains('video-live')", timeout=20_000)
+        await await_js(page, "document.body.classList.contains('video-live')", timeout=20)
         await wait_colours(page, ("red", "green", "blue", "white"))
-    [enc] = hall.app[appkeys.WHEP].encoders.stats()
+    [enc] = hall.app[appkeys.MEDIA].whep.encoders.stats()
     assert enc["viewers"] == 2
     screen = hall.engine.screens[SCREEN]
     put0, enc0 = screen.frames_put, enc["frames_encoded"]
     await asyncio.sleep(2)
-    [enc] = hall.app[appkeys.WHEP].encoders.stats()
+    [enc] = hall.app[appkeys.MEDIA].whep.encoders.stats()
     put, encoded = screen.frames_put - put0, enc["frames_encoded"] - enc0
     assert put >= 40 and encoded <= put + 2, (put, encoded)
     for page in pages:
@@ -118,9 +118,9 @@ async def test_the_kiosk_page_reconnects_after_its_session_is_cut(hall, browser)
     token = await hall.app[appkeys.USERS].screen_token(SCREEN)
     page = await browser.new_page(viewport={"width": 480, "height": 270})
     await page.goto(str(hall.make_url(f"/wall/screens/{SCREEN}?token={token}")))
-    await page.wait_for_function("document.body.classList.contains('video-live')", timeout=20_000)
+    await await_js(page, "document.body.classList.contains('video-live')", timeout=20)
     await wait_colours(page, ("red", "green", "blue", "white"))
-    egress = hall.app[appkeys.WHEP]
+    egress = hall.app[appkeys.MEDIA].whep
     [old] = egress.sessions.of(SCREEN)
     await old.end()  # as if the server had restarted: the page's peer connection dies
     hall.engine.screens[SCREEN].colours = ("white", "blue", "yellow", "green")

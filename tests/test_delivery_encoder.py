@@ -9,7 +9,7 @@ import av
 import pytest
 
 from backend.config import EncoderConfig, parse_config
-from media.encoder import RTP_CLOCK, EncoderSettings, ScreenEncoder, ScreenEncoders
+from media.encoder import RTP_CLOCK, EncoderSettings, OutputEncoders, ScreenEncoder
 from media.frames import LatestFrame
 
 from .delivery_helpers import RGB, SyntheticOutputs, SyntheticScreen, close_to, mean_rgb, quad_frame
@@ -179,7 +179,7 @@ def test_a_new_resolution_reopens_the_encoder_with_a_keyframe():
 def test_screen_encoders_share_one_encoder_per_screen_and_release_the_screen():
     screens = {"s1": SyntheticScreen(160, 90).start()}
     outputs = SyntheticOutputs(screens)
-    encoders = ScreenEncoders(outputs, FAST, fps=25)
+    encoders = OutputEncoders(outputs, FAST, fps=25)
     try:
         a = encoders.acquire("s1")
         b = encoders.acquire("s1")

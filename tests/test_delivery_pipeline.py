@@ -28,7 +28,7 @@ FEED = "feed-city-centre"
 async def hall(redis_url: str, demo_config: HallConfig):
     app = create_app(demo_config, redis_url)
     engine = MediaEngine(app[appkeys.WALL], demo_config.sources, fps=25, timezone="UTC", labels=False)
-    app[appkeys.MEDIA] = engine
+    app[appkeys.MEDIA].engine = engine
     engine.start()
     try:
         async with TestClient(TestServer(app)) as client:
@@ -41,7 +41,8 @@ async def test_a_whip_feed_on_the_left_half_of_a_screen_reaches_its_whep_viewers
     screen = hall.app[appkeys.WALL].screen(SCREEN)
     c = screen.canvas
     hall.app[appkeys.MEDIA].set_layout(Layout(windows=[
-        Window(id="feed", kind="video", rect=Rect(c.x, c.y, c.w // 2, c.h), source=FEED)]))
+        # fill: the feed's quadrants over the whole window, whatever its proportions (delivery is under test here)
+        Window(id="feed", kind="video", rect=Rect(c.x, c.y, c.w // 2, c.h), source=FEED, fit="fill")]))
 
     pub, resp = await publish(hall, FEED, await login(hall, "integration"))  # yellow, blue / green, red
     viewer = Viewer()

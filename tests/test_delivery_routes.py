@@ -6,14 +6,14 @@ import asyncio
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
 from backend import appkeys
 from backend.app import create_app
 from backend.config import HallConfig
 from media.sources.base import SourceConfigLite
 from media.sources.whip import WhipSource
-from tests.conftest import login
+from tests.conftest import login, seed_demo_users
 
 from .delivery_helpers import RGB, SyntheticEngine, SyntheticScreen, Viewer, close_to, colour_video_track, quadrant_rgb
 
@@ -30,9 +30,10 @@ async def hall(redis_url: str, demo_config: HallConfig):
     cfg = demo_config.model_copy(update={"sources": [
         s.model_copy(update={"url": "whip://x?token=east-secret-token"}) if s.id == "feed-street-east" else s
         for s in demo_config.sources]})
-    app = create_app(cfg, redis_url)
+    await seed_demo_users(redis_url, demo_config)  # the demo users' records, hashed once per session
+    app = create_app(cfg, redis_url, bootstrap_users=False)
     engine = SyntheticEngine(screens, sources)
-    app[appkeys.MEDIA] = engine
+    app[appkeys.MEDIA].engine = engine
     async with TestClient(TestServer(app)) as client:
         client.engine = engine  # type: ignore[attr-defined]
         yield client
@@ -127,12 +128,70 @@ async def test_bad_whep_requests_get_clear_errors(hall):
     assert resp.status == 400
     assert (await hall.patch(f"/whep/screens/{SCREEN}", headers=op)).status == 405  # no trickle ICE
     stats = await (await hall.get("/api/media/delivery", headers=op)).json()
-    assert stats == {"encoders": [], "whep_sessions": 0, "whip_sessions": 0}
+    assert stats == {"encoders": [], "encoders_started": 0, "whep_sessions": 0, "whip_sessions": 0}
     assert hall.engine.acquired[SCREEN] == 0  # a refused offer leaves nothing behind
 
 
+async def _offer(*, video: str | None = "recvonly", codecs: tuple[str, ...] = (), audio: bool = False,
+                 data: bool = False) -> str:
+    """A real aiortc offer of the given shape (what a WebRTC player would send)."""
+    pc = RTCPeerConnection()
+    try:
+        if audio:
+            pc.addTransceiver("audio", direction="recvonly")
+        if video:
+            t = pc.addTransceiver("video", direction=video)
+            if codecs:
+                caps = RTCRtpSender.getCapabilities("video").codecs
+                t.setCodecPreferences([c for c in caps if c.mimeType.split("/")[1].upper() in codecs])
+        if data:
+            pc.createDataChannel("x")
+        await pc.setLocalDescription(await pc.createOffer())
+        return pc.localDescription.sdp
+    finally:
+        await pc.close()
+
+
+BAD_OFFERS = [  # (shape of the offer, the SDP part at fault, what the answer says)
+    ({"video": None, "data": True}, "m=video", "no video section"),
+    ({"video": None, "audio": True}, "m=video", "no video section"),
+    ({"video": "sendonly"}, "a=recvonly", "does not receive (it is sendonly"),
+    ({"codecs": ("VP8", "RTX")}, "a=rtpmap", "no H.264 for video (it offers VP8)"),
+    ({"strip": "a=ice-"}, "a=ice-ufrag", "no ICE credentials"),
+    ({"strip": "a=fingerprint"}, "a=fingerprint", "no DTLS fingerprint"),
+    ({"text": "hello"}, "v=", "not an SDP offer"),
+]
+
+
+async def test_a_bad_whep_offer_is_refused_before_any_encoder_is_made(hall):
+    """Finding 7: every offer used to open (and close again) a screen encoder; now a bad one costs nothing."""
+    op = await login(hall, "operator1")
+    for shape, path, problem in BAD_OFFERS:
+        shape = dict(shape)
+        if "text" in shape:
+            offer = shape["text"]
+        else:
+            strip = shape.pop("strip", None)
+            offer = await _offer(**shape)
+            if strip:
+                offer = "".join(line for line in offer.splitlines(keepends=True) if not line.startswith(strip))
+        resp = await hall.post(f"/whep/screens/{SCREEN}", data=offer, headers={**op, **SDP})
+        body = await resp.json()
+        assert resp.status == 400 and problem in body["message"], (shape, body)
+        assert body["errors"] == [{"path": path, "message": body["message"]}]
+        stats = await (await hall.get("/api/media/delivery", headers=op)).json()
+        assert stats["encoders_started"] == 0 and stats["encoders"] == [] and stats["whep_sessions"] == 0, shape
+        assert hall.engine.acquired[SCREEN] == 0
+    # A good offer still makes the screen's one encoder (the counter counts).
+    viewer, resp = await whep(hall, op)
+    await viewer.close()
+    assert resp.status == 201
+    assert (await (await hall.get("/api/media/delivery", headers=op)).json())["encoders_started"] == 1
+
+
 async def test_without_the_media_engine_whep_and_whip_say_unavailable(redis_url, demo_config):
-    async with TestClient(TestServer(create_app(demo_config, redis_url))) as client:
+    await seed_demo_users(redis_url, demo_config)
+    async with TestClient(TestServer(create_app(demo_config, redis_url, bootstrap_users=False))) as client:
         viewer, resp = await whep(client, await login(client, "operator1"))
         await viewer.close()
         assert resp.status == 503 and "media engine" in (await resp.json())["message"]
@@ -209,7 +268,7 @@ async def test_a_new_publish_replaces_the_old_one(hall):
         assert r1.status == r2.status == 201
         await second.accept(await r2.text())
         assert await asyncio.wait_for(src.latest.aget_newer(0, 10), 15) is not None
-        assert len(hall.app[appkeys.WHIP].sessions) == 1
+        assert len(hall.app[appkeys.MEDIA].whip.sessions) == 1
         assert src.health().reconnects == 1
     finally:
         await first.pc.close()
@@ -247,4 +306,4 @@ async def test_an_offer_without_video_is_refused(hall):
                            headers={**SDP, **await login(hall, "admin")})
     await pc.close()
     assert resp.status == 400 and "video" in (await resp.json())["message"]
-    assert len(hall.app[appkeys.WHIP].sessions) == 0
+    assert len(hall.app[appkeys.MEDIA].whip.sessions) == 0

@@ -7,11 +7,13 @@ import asyncio
 
 import aioice.ice
 import pytest
+import yaml
 from aiortc import RTCPeerConnection
 from aiortc.rtp import RTCP_PSFB_PLI, RtcpPsfbPacket
 
+from backend.config import DEFAULT_CONFIG, ConfigError, parse_config
 from media.encoder import EncoderSettings, ScreenEncoder
-from media.webrtc import EncodedScreenTrack, offer_loopback_candidates, send_screen
+from media.webrtc import EncodedScreenTrack, IceServer, new_peer_connection, offer_loopback_candidates, send_screen
 
 from .delivery_helpers import RGB, SyntheticScreen, Viewer, close_to, mean_rgb
 
@@ -209,3 +211,24 @@ def test_a_loopback_only_host_connects_only_with_the_loopback_fix(tmp_path):
                              cwd=root, env={"PYTHONPATH": str(root), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
         results[mode] = out.stdout.strip().splitlines()[-1:] or [out.stderr[-500:]]
     assert results == {"with-fix": ["frames"], "without-fix": ["no frames"]}
+
+
+def test_peer_connections_use_only_the_configured_ice_servers():
+    async def servers(ice: list[IceServer]) -> list:
+        pc = new_peer_connection(ice)
+        try:
+            return [(s.urls, s.username) for s in pc._RTCPeerConnection__configuration.iceServers]
+        finally:
+            await pc.close()
+
+    assert asyncio.run(servers([])) == []  # aiortc's own default would be Google's public STUN server
+    turn = IceServer(("turn:turn.hall.local:3478?transport=udp",), "hall", "pw")
+    assert asyncio.run(servers([turn])) == [(["turn:turn.hall.local:3478?transport=udp"], "hall")]
+
+
+def test_aiortc_takes_one_stun_and_one_turn_server_so_the_configuration_says_so():
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["webrtc"] = {"ice_servers": [{"urls": ["stun:a:3478"]}, {"urls": ["stun:b:3478"]}]}
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, "x.yaml")
+    assert info.value.problems[0][0].startswith("webrtc.ice_servers")

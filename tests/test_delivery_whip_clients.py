@@ -31,7 +31,7 @@ async def hall(redis_url: str, demo_config: HallConfig):
     source = WhipSource(SourceConfigLite(SOURCE, f"whip://{SOURCE}"))
     source.want(1)
     app = create_app(demo_config, redis_url)
-    app[appkeys.MEDIA] = SyntheticEngine(screens, {SOURCE: source})
+    app[appkeys.MEDIA].engine = SyntheticEngine(screens, {SOURCE: source})
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         client.source = source  # type: ignore[attr-defined]
         yield client
@@ -95,7 +95,7 @@ async def test_ffmpeg_whip_muxer_publishes_into_the_source(hall, ecdsa_cert):
             break
         await asyncio.sleep(0.1)
     assert hall.source.state() == "lost"
-    assert len(hall.app[appkeys.WHIP].sessions) == 0
+    assert len(hall.app[appkeys.MEDIA].whip.sessions) == 0
 
 
 # -- the npm whip-whep client in Chromium ------------------------------------------------------
@@ -185,7 +185,7 @@ async def test_the_npm_whep_client_plays_a_screen(hall, browser_page):
     assert (got["w"], got["h"]) == (640, 360)
     await browser_page.evaluate("window.whep.stop()")
     for _ in range(50):
-        if len(hall.app[appkeys.WHEP].sessions) == 0:
+        if len(hall.app[appkeys.MEDIA].whep.sessions) == 0:
             break
         await asyncio.sleep(0.1)
-    assert len(hall.app[appkeys.WHEP].sessions) == 0
+    assert len(hall.app[appkeys.MEDIA].whep.sessions) == 0

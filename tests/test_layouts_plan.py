@@ -26,6 +26,8 @@ def test_window_spanning_two_screens_is_cropped_at_the_bezel():
     # The 10 px behind the bezels are hidden, not squeezed: the picture keeps its geometry.
     assert pl.crop == (0.0, 0.0, 100 / 210, 1.0)
     assert pr.crop == (110 / 210, 0.0, 1.0, 1.0)
+    # Both parts know the whole window (its fit is of the whole, then cut), in square canvas pixels.
+    assert pl.window_size == pr.window_size == (210, 50) and pl.fit == pr.fit == "contain"
 
 
 def test_window_on_one_screen_shows_whole_content_scaled_to_screen_pixels():

@@ -1,7 +1,9 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from layouts import Layout, Rect, Window
+from layouts import Layout, Rect, Window, fitted_picture
 
 
 def win(id: str, z: int = 0) -> Window:
@@ -58,3 +60,30 @@ def test_stacked_on_top_lifts_new_windows_and_keeps_ids_unique():
 def test_layout_schema_is_available_for_openapi():
     schema = Layout.model_json_schema()
     assert "Window" in schema["$defs"] and "Rect" in schema["$defs"]
+
+
+def test_contain_puts_a_4_3_source_between_bars_and_a_portrait_one_between_side_bars():
+    assert fitted_picture("contain", (1600, 900), (640, 480)) == pytest.approx((0.125, 0.0, 0.75, 1.0))
+    x, y, w, h = fitted_picture("contain", (1600, 900), (720, 1280))
+    assert (y, h) == (0.0, 1.0) and w == pytest.approx(900 * 720 / 1280 / 1600) and x == pytest.approx((1 - w) / 2)
+
+
+def test_cover_crops_the_overflow_evenly_and_fill_is_the_whole_window():
+    assert fitted_picture("cover", (1600, 900), (640, 480)) == pytest.approx((0.0, -1 / 6, 1.0, 4 / 3))
+    assert fitted_picture("fill", (1600, 900), (640, 480)) == (0.0, 0.0, 1.0, 1.0)
+    assert fitted_picture("contain", (0, 900), (640, 480)) == (0.0, 0.0, 1.0, 1.0)  # nothing to fit into
+
+
+sizes = st.tuples(st.integers(1, 8000), st.integers(1, 8000))
+
+
+@given(sizes, sizes)
+def test_contain_and_cover_keep_the_source_proportions_centred(window, source):
+    for fit in ("contain", "cover"):
+        x, y, w, h = fitted_picture(fit, window, source)
+        assert (w * window[0]) / (h * window[1]) == pytest.approx(source[0] / source[1])
+        assert x + w / 2 == pytest.approx(0.5) and y + h / 2 == pytest.approx(0.5)
+        if fit == "contain":  # inside, touching two opposite edges
+            assert w <= 1 + 1e-9 and h <= 1 + 1e-9 and max(w, h) == pytest.approx(1)
+        else:  # over the whole window
+            assert w >= 1 - 1e-9 and h >= 1 - 1e-9 and min(w, h) == pytest.approx(1)

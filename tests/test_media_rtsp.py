@@ -15,8 +15,8 @@ from tests.rtsp_camera import RtspCamera, gst_rtsp_available
 pytestmark = pytest.mark.slow
 
 if not gst_rtsp_available():
-    pytest.skip("GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) is not installed; "
-                "see ../shared/TESTING.md", allow_module_level=True)
+    pytest.skip("GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) is not installed "
+                "(scripts/setup.sh test sets up what the tests need)", allow_module_level=True)
 
 
 @pytest.fixture
@@ -90,9 +90,9 @@ def test_camera_outage_shows_the_slate_then_live_video_again_and_the_wall_keeps_
     e = MediaEngine(one_screen(), sources, fps=25, labels=True)
     e.start()
     try:
-        e.set_layout(Layout(windows=[
-            Window(id="cam", kind="video", rect=Rect(0, 0, 320, 360), source="cam"),
-            Window(id="pat", kind="video", rect=Rect(320, 0, 320, 360), source="pat"),
+        e.set_layout(Layout(windows=[  # fill: the checks below read each whole half of the screen
+            Window(id="cam", kind="video", rect=Rect(0, 0, 320, 360), source="cam", fit="fill"),
+            Window(id="pat", kind="video", rect=Rect(320, 0, 320, 360), source="pat", fit="fill"),
         ]))
         e.acquire_screen("s")
         out = e.screen_output("s")
@@ -121,5 +121,30 @@ def test_camera_outage_shows_the_slate_then_live_video_again_and_the_wall_keeps_
         assert wait_for(lambda: has_colour(out.get().u[20:, :160]), 5)
         h = src.health()
         assert h.reconnects >= 1 and h.lost_since is None
+    finally:
+        e.stop()
+
+
+def test_a_camera_back_after_a_short_outage_is_live_again_within_seconds(rtsp):
+    e = MediaEngine(one_screen(), [SourceConfigLite("cam", rtsp.url("/cam"))], fps=25, labels=False)
+    e.start()
+    try:
+        e.set_layout(Layout(windows=[Window(id="w", kind="video", rect=Rect(0, 0, 640, 360), source="cam")]))
+        e.acquire_screen("s")
+        out, src = e.screen_output("s"), e.source("cam")
+        assert wait_for(lambda: src.health().state == "live", 15)
+        rtsp.stop()
+        assert wait_for(lambda: src.health().state == "lost", 5)
+        tries = src.health().reconnects
+        time.sleep(10)  # long enough for a growing backoff to wait 4-8 s between attempts
+        tries = src.health().reconnects - tries
+        rtsp.start()  # returns once the server listens again
+        back = time.monotonic()
+        assert wait_for(lambda: src.health().state == "live" and has_colour(out.get().u), 20)
+        back = time.monotonic() - back
+        print(f"camera back: window live again {back:.2f} s after the camera's return; "
+              f"{tries} attempts in the 10 s outage")
+        assert tries >= 7  # about one a second (a backoff from 0.5 s doubling to 8 s makes at most 5)
+        assert back <= 5.0  # aimed at 3 s; generous, the two cores are shared
     finally:
         e.stop()

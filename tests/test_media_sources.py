@@ -78,9 +78,9 @@ def test_missing_file_is_lost_and_retried(tmp_path):
         src.stop()
 
 
-def test_camera_that_refuses_is_lost_and_retried_with_backoff():
+def test_camera_that_refuses_is_lost_and_retried():
     src = open_source(SourceConfigLite("cam", f"rtsp://127.0.0.1:{free_port()}/nothing"))
-    src.backoff_base_s = 0.1
+    src.retry_s = 0.1
     src.start()
     try:
         assert src.health().state in ("connecting", "lost")
@@ -92,3 +92,12 @@ def test_camera_that_refuses_is_lost_and_retried_with_backoff():
         t0 = time.monotonic()
         src.stop()
         assert time.monotonic() - t0 < 5
+
+
+def test_a_lost_camera_is_retried_about_every_second_for_a_minute_then_less_often():
+    src = open_source(SourceConfigLite("cam", "rtsp://127.0.0.1:9/cam"))
+    # The first minute: 0.5-1 s between attempts, so a camera back from a short drop is live in about 3 s.
+    assert all(0.5 <= src.retry_delay(t, 0) <= 1.0 for t in (0, 1, 10, 30, 59.9) for _ in range(20))
+    # Then doubling from 2 s up to 8 s (jittered down to half), for as long as it takes.
+    for attempt, base in ((1, 2), (2, 4), (3, 8), (4, 8), (100, 8)):
+        assert all(base / 2 <= src.retry_delay(60 + attempt, attempt) <= base for _ in range(20)), attempt

@@ -152,7 +152,7 @@ def test_long_name_is_cut_at_the_window_and_the_label_follows_the_window_corner(
     left, right = wall.screen("b-1-1").canvas, wall.screen("b-1-2").canvas
     rp = render_plan(wall, Layout(windows=[Window(id="a", kind="video", source="cam",
                                                   rect=Rect(left.x, left.y, right.right - left.x, 50))]))
-    views = {"cam": SourceView(flat(640, 360, 120), name=NAME)}
+    views = {"cam": SourceView(flat(840, 200, 120), name=NAME)}  # the window's 210:50, edge to edge
     lo = ScreenCompositor("b-1-1", (400, 200), labels=True).compose(rp.for_screen("b-1-1"), views, now=T0)
     ro = ScreenCompositor("b-1-2", (400, 200), labels=True).compose(rp.for_screen("b-1-2"), views, now=T0)
     assert ink(lo.y[:40, :300]).sum() > 100 and (lo.y[:40, :300] == BLACK_Y).sum() > 1000

@@ -26,6 +26,7 @@ import pytest
 from media.sources.pattern import decode_timecode, timecode_latency_ms
 from tests.conftest import DEMO_PASSWORDS, HallProcess, free_port
 from tests.delivery_helpers import RGB, close_to, quad_frame
+from tests.e2e.e2e_helpers import wait_js
 from tests.rtsp_camera import RtspCamera, gst_rtsp_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -53,7 +54,7 @@ def _missing() -> str | None:
 
 
 if (_why := _missing()) is not None:
-    pytest.skip(f"{_why}; see ../shared/TESTING.md", allow_module_level=True)
+    pytest.skip(f"{_why} (scripts/setup.sh test sets up what the tests need)", allow_module_level=True)
 
 
 # -- the camera: GStreamer's RTSP server, mount /a solid red, mount /b solid blue -------------------
@@ -121,7 +122,7 @@ def open_kiosk(browser, hall):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         pages.append(page)
         page.goto(hall.screen_url(screen_id))
-        page.wait_for_function("document.body.classList.contains('video-live')", timeout=30_000)
+        wait_js(page, "document.body.classList.contains('video-live')", timeout=30)
         return page
 
     yield _open
@@ -145,11 +146,14 @@ def screen_origin(hall: HallProcess, screen_id: str) -> tuple[int, int]:
 
 
 def video_window(hall: HallProcess, wid: str, screen_id: str, rect: tuple[int, int, int, int], source: str) -> dict:
-    """A video window at `rect` in the screen's own pixels (placed on the canvas through the screen's origin)."""
+    """A video window at `rect` in the screen's own pixels (placed on the canvas through the screen's origin).
+
+    Its fit is "fill": the checks read colours and timecodes over whole windows, and the 16:9 sources
+    also go into 8:9 halves of the screen."""
     ox, oy = screen_origin(hall, screen_id)
     x, y, w, h = rect
     return {"id": wid, "kind": "video", "rect": {"x": ox + x, "y": oy + y, "w": w, "h": h}, "source": source,
-            "label": False}
+            "label": False, "fit": "fill"}
 
 
 # Screen s1 (640x360): camera A the left half, camera B the top-right quarter, the pattern bottom-right.

@@ -16,7 +16,7 @@ from backend.workers.model import distance_m
 from tests.events_support import CFG, make_client
 
 
-def test_every_worker_account_but_worker1_is_simulated_by_default():
+def test_every_worker_account_but_worker1_and_the_event_flows_is_simulated_by_default():
     names = simulated_workers(CFG)
     assert names == [f"worker{i}" for i in range(2, 33)]
     few = CFG.model_copy(update={"workers": CFG.workers.model_copy(update={

@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from layouts import Layout, Rect, ScreenSpec, WallSpec, Window, build_wall
-from media.encoder import EncoderSettings, ScreenEncoders
+from media.encoder import EncoderSettings, OutputEncoders
 from media.engine import MediaEngine
 from media.sources.base import SourceConfigLite
 from media.sources.pattern import TIMECODE_BAND, TIMECODE_BITS, TIMECODE_CELLS
@@ -99,7 +99,7 @@ async def measure_latency(seconds: float = 10.0, size: tuple[int, int] = (1920, 
                          fps=fps, timezone="UTC", labels=False)
     engine.set_layout(Layout(windows=[Window(id="all", kind="video", rect=Rect(0, 0, w, h), source="pattern")]))
     engine.start()
-    egress = WhepEgress(ScreenEncoders(engine, settings or EncoderSettings(), fps))
+    egress = WhepEgress(OutputEncoders(engine, settings or EncoderSettings(), fps))
 
     async def page(request: web.Request) -> web.Response:
         return web.Response(text=PAGE % {"band0": TIMECODE_BAND[0], "cells": TIMECODE_CELLS, "bits": TIMECODE_BITS},

@@ -140,9 +140,34 @@ class KpiConfig(_M):
     dispatch_target_per_day: Annotated[int, Field(ge=1)] = 20
 
 
+class DemoFlowAccounts(_M):
+    """The users `hall demo`'s event flow acts as: its own, so people trying the hall never race it as themselves."""
+    operator: str = Field("flow-operator", description="role operator: accepts, registers, dispatches, closes")
+    worker: str = Field("flow-worker", description="role worker: grid workers' reports; verifies and checks "
+                                                   "in the grids whose worker has no account")
+    department: str = Field("flow-department", description="role department, a user of every department it "
+                                                           "handles for")
+    reporter: str = Field("flow-reporter", description="role integration: residents' app, cameras, Open311")
+
+
 class DemoFlowConfig(_M):
-    reports_per_minute: Annotated[float, Field(gt=0, le=60_000)] = 6
+    reports_per_minute: Annotated[float, Field(gt=0, le=60_000)] = 2
+    step_seconds: tuple[Annotated[float, Field(ge=0, le=3600)], Annotated[float, Field(ge=0, le=3600)]] = Field(
+        (20, 90), description="the pause before each of the flow's steps on an event: [shortest, longest]")
+    first_reports: Annotated[int, Field(ge=0, le=100)] = Field(
+        6, description="reports filed at once when the hall has no events yet")
     overdue_share: Annotated[float, Field(ge=0, le=1)] = 0.1
+    handover_share: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.25, description="share of the flow's events it leaves to the people at a step drawn at random")
+    request_share: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.1, description="share of events in handling whose department asks a leader to postpone or suspend")
+    accounts: DemoFlowAccounts = DemoFlowAccounts()
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DemoFlowConfig:
+        if self.step_seconds[0] > self.step_seconds[1]:
+            raise ValueError("step_seconds: give [shortest, longest]")
+        return self
 
 
 class EventsConfig(_M):

@@ -1,6 +1,7 @@
-"""`hall demo`'s event flow: reports from every channel at a configurable rate, and the centre,
-grid workers and departments moving them round the loop (some returned, reworked, postponed,
-supervised, escalated by hand, and some left to run overdue so the rules escalate them)."""
+"""`hall demo`'s event flow: reports from every channel keep coming, and the flow's own accounts
+(`events.demo.accounts`) move them round the loop at a person's pace, leaving work to the people
+trying the hall: the steps of grid workers who have an account, leaders' approvals and supervision,
+a share of every other step, and any event a person has acted on."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import random
 
 from ..auth import Identity
 from ..errors import HallError
+from . import workflow as wf
+from .model import Event
 from .schemas import ActionIn, ReportIn
 from .service import EventService
 
@@ -26,55 +29,93 @@ TEXTS = {
     "0601": "Fire escape blocked with bicycles", "0602": "New cracks in the slope above the path",
     "9001": "River level close to the warning mark", "9002": "Elderly resident alone, no visit this week",
 }
+# The steps at which the flow may hand an event over to the people (the centre's and departments').
+HANDOVER_STEPS = ("accept", "register", "dispatch", "receive", "feedback", "close", "evaluate")
 
 
 class EventDemo:
-    def __init__(self, svc: EventService, reports_per_minute: float, step_seconds: tuple[float, float] = (3, 15),
-                 seed: int | None = None) -> None:
+    def __init__(self, svc: EventService, reports_per_minute: float | None = None,
+                 step_seconds: tuple[float, float] | None = None, seed: int | None = None) -> None:
         self.svc = svc
-        self.rate = reports_per_minute
-        self.step = step_seconds
+        self.cfg = svc.ecfg.demo
+        self.rate = reports_per_minute or self.cfg.reports_per_minute
+        self.step = tuple(step_seconds or self.cfg.step_seconds)
         self.rng = random.Random(seed)
         self.tasks: set[asyncio.Task] = set()
-        self.operator = Identity("operator1", "operator")
-        self.commander = Identity("commander1", "commander")
-        self.integration = Identity("integration", "integration")
-        self.admin = Identity("admin", "admin")
-        self.dept_users = {d.id: d.users[0] for d in svc.ecfg.departments if d.users}
+        accounts = self.cfg.accounts
+        self.operator = Identity(accounts.operator, "operator")
+        self.worker = Identity(accounts.worker, "worker")
+        self.department = Identity(accounts.department, "department")
+        self.reporter = Identity(accounts.reporter, "integration")
+        self.accounts = {i.name for i in (self.operator, self.worker, self.department, self.reporter)}
+        users = {u.name: u.role for u in svc.cfg.users}
+        for ident in (self.operator, self.worker, self.department, self.reporter):
+            if users.get(ident.name) != ident.role:
+                log.warning("event demo: %s is not a %s user of the configuration", ident.name, ident.role)
+        without = [d.id for d in svc.ecfg.departments if self.department.name not in d.users]
+        if without:
+            log.warning("event demo: %s cannot handle for %s", self.department.name, ", ".join(without))
+        from ..workers.demo import simulated_workers
 
-    def _worker(self, grid: str | None) -> Identity:
-        g = self.svc.grids.by_id.get(grid or "")
-        return Identity((g.worker if g and g.worker else "worker1"), "worker")
-
-    def _dept(self, dept: str | None) -> Identity:
-        user = self.dept_users.get(dept or "")
-        return Identity(user, "department") if user else self.admin
+        # the workers `hall demo` walks on patrol are no people at a phone: the flow stands in for them too
+        people = set(users) - self.accounts - set(simulated_workers(svc.cfg))
+        # A grid looked after by a person (worker1) keeps its field steps for them; the flow's grid worker
+        # stands in for the workers the grid data names but who have no account, so it may see their grids.
+        self.people_grids = frozenset(g.id for g in svc.grids.grids if g.worker in people)
+        stand_in = frozenset(g.id for g in svc.grids.grids) - self.people_grids
+        svc.grids_of_worker[self.worker.name] = svc.grids_of_worker.get(self.worker.name, frozenset()) | stand_in
 
     async def run(self) -> None:
         if not self.svc.taxonomy.categories or not self.svc.grids.grids:
             log.warning("event demo: no taxonomy or grids configured; nothing to do")
             return
-        log.info("event demo started", extra={"reports_per_minute": self.rate})
+        log.info("event demo started", extra={"reports_per_minute": self.rate, "step_seconds": self.step})
         try:
+            # A hall with no events yet gets a few reports at once, so the lists and panels are alive at first sight.
+            first = self.cfg.first_reports if not sum((await self.svc.store.states_now()).values()) else 1
+            for _ in range(first):
+                self._start()
             while True:
                 await asyncio.sleep(self.rng.expovariate(self.rate / 60.0))
-                task = asyncio.create_task(self._one())
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
+                self._start()
         finally:
             for t in list(self.tasks):
                 t.cancel()
 
+    def _start(self) -> None:
+        task = asyncio.create_task(self._one())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
     async def _pause(self, factor: float = 1.0) -> None:
         await asyncio.sleep(self.rng.uniform(*self.step) * factor)
 
-    async def _do(self, eid: str, action: str, who: Identity, **params) -> bool:
+    async def _ours(self, eid: str) -> Event | None:
+        """The event, if nobody but the flow and the hall itself (timers, routing) has acted on it."""
+        ev = await self.svc.get(eid)
+        for entry in await self.svc.store.audit(eid):
+            if entry.get("role") != wf.SYSTEM and entry.get("by") not in self.accounts:
+                return None
+        return ev
+
+    async def _step(self, eid: str, action: str, who: Identity, handover: str | None, factor: float = 1.0,
+                    **params) -> Event | None:
+        """Take one step after a person's pause, unless it is the people's; the event after it, or None
+        when the flow leaves the event from here on."""
+        if action == handover:
+            return None
+        await self._pause(factor)
+        ev = await self._ours(eid)
+        if ev is None:  # a person has acted on it: it is theirs now
+            return None
+        if who is self.worker and ev.grid in self.people_grids:
+            return None  # that grid's worker is a person: verifying and checking there is their work
         try:
-            await self.svc.act(eid, action, ActionIn(**params), who)
-            return True
-        except HallError as exc:  # someone (a person at the console) got there first: leave it
+            # decided on this version: a person acting in between makes it a conflict, not a second step
+            return await self.svc.act(eid, action, ActionIn(version=ev.version, **params), who)
+        except HallError as exc:
             log.debug("demo step skipped", extra={"event": eid, "action": action, "error": exc.message})
-            return False
+            return None
 
     async def _one(self) -> None:
         rng = self.rng
@@ -85,12 +126,8 @@ class EventDemo:
         lat, lon = rng.uniform(y0, y1), rng.uniform(x0, x1)
         if rng.random() < 0.03:
             lat += 0.05  # now and then a report from outside every grid
-        worker = Identity(grid.worker or "worker1", "worker")
         small = code in ("0101", "0102", "0103", "0203") and channel == "worker" and rng.random() < 0.3
-        reporter = {"worker": worker, "department": self._dept(self.svc.taxonomy.get(code).department)}.get(
-            channel, self.integration)
-        if reporter.role == "admin":
-            reporter = self.operator
+        reporter = {"worker": self.worker, "department": self.department}.get(channel, self.reporter)
         body = ReportIn(channel=channel, description=TEXTS.get(code, "Matter found on patrol"),
                         category=code if channel in ("worker", "department", "camera") or rng.random() < 0.5 else None,
                         lat=round(lat, 6), lon=round(lon, 6), self_handled=small,
@@ -103,68 +140,67 @@ class EventDemo:
             log.warning("demo report refused", extra={"error": exc.message})
             return
         eid = ev.id
-        await self._pause()
+        handover = rng.choice(HANDOVER_STEPS) if rng.random() < self.cfg.handover_share else None
+
+        async def step(action: str, who: Identity, factor: float = 1.0, **params) -> Event | None:
+            return await self._step(eid, action, who, handover, factor, **params)
+
         if small:
-            await self._do(eid, "confirm", self.operator)
+            await step("confirm", self.operator)
             return
         if rng.random() < 0.04:
-            await self._do(eid, "refuse", self.operator, note="Not a governance matter (advice given)")
+            await step("refuse", self.operator, note="Not a governance matter (advice given)")
             return
-        if not await self._do(eid, "accept", self.operator):
+        after = await step("accept", self.operator)
+        if after is None:
             return
-        if ev.channel in self.svc.ecfg.verify_channels:
-            await self._pause()
+        if after.state == wf.VERIFYING:
             if rng.random() < 0.05:
-                await self._do(eid, "dismiss", self._worker(ev.grid), note="Nothing found on site")
+                await step("dismiss", self.worker, note="Nothing found on site")
                 return
-            await self._do(eid, "verify", self._worker(ev.grid), note="Confirmed on site")
-        await self._pause()
-        if not await self._do(eid, "register", self.operator, category=ev.category or code):
+            if await step("verify", self.worker, note="Confirmed on site") is None:
+                return
+        after = await step("register", self.operator, category=ev.category or code)
+        if after is None:
             return
-        ev = await self.svc.get(eid)
-        if rng.random() < 0.05:
-            await self._do(eid, "supervise", self.commander, note="Leader's attention: report back today")
-        cands = [c["department"] for c in (ev.routing or {}).get("candidates", [])] or ["sanitation"]
-        dept = cands[0]
-        if ev.state == "to_dispatch":
+        cands = [c["department"] for c in (after.routing or {}).get("candidates", [])] or ["sanitation"]
+        if after.state == wf.TO_DISPATCH:  # else the routing rule has dispatched it already
             wrong = len(cands) > 1 and rng.random() < 0.08
-            await self._pause()
-            if not await self._do(eid, "dispatch", self.commander, department=cands[1] if wrong else dept):
+            after = await step("dispatch", self.operator, department=cands[1] if wrong else cands[0])
+            if after is None:
                 return
             if wrong:
-                await self._pause()
-                await self._do(eid, "return", self._dept(cands[1]), note="Not ours: wrong attribution")
-                await self._pause(0.5)
-                await self._do(eid, "dispatch", self.commander, department=dept)
-        ev = await self.svc.get(eid)
-        dept = ev.department or dept
-        await self._pause()
-        await self._do(eid, "receive", self._dept(dept))
-        if rng.random() < self.svc.ecfg.demo.overdue_share:
+                if await step("return", self.department, note="Not ours: wrong attribution") is None:
+                    return
+                after = await step("dispatch", self.operator, 0.5, department=cands[0])
+                if after is None:
+                    return
+        if await step("receive", self.department) is None:
+            return
+        if rng.random() < self.cfg.overdue_share:
             if rng.random() < 0.5:
-                await self._do(eid, "escalate", self._worker(ev.grid), note="Beyond the grid: community help")
+                await step("escalate", self.worker, note="Beyond the grid: community help")
             return  # left in progress: it runs overdue and the rules escalate it
-        if rng.random() < 0.05:
-            await self._do(eid, "request_postpone", self._dept(dept), note="Waiting for spare parts",
-                           extra=_extra(ev.case_clock))
-            await self._pause(0.5)
-            await self._do(eid, "approve_postpone", self.commander)
-        await self._pause(2)
+        if rng.random() < self.cfg.request_share:  # a leader decides: the flow has no leader's account
+            if rng.random() < 0.5:
+                await step("request_postpone", self.department, 0.5, note="Waiting for spare parts",
+                           extra=_extra(after.case_clock))
+            else:
+                await step("request_suspend", self.department, 0.5, note="Site closed for flood control")
+            return
         for attempt in range(3):
-            if not await self._do(eid, "feedback", self._dept(dept), result="Done; photos attached"):
+            if await step("feedback", self.department, 2, result="Done; photos attached") is None:
                 return
-            await self._pause()
             if attempt < 2 and rng.random() < 0.08:
-                await self._do(eid, "check_fail", self._worker(ev.grid), note="Still not right")
-                await self._pause()
+                if await step("check_fail", self.worker, note="Still not right") is None:
+                    return
                 continue
-            await self._do(eid, "check_pass", self._worker(ev.grid))
+            if await step("check_pass", self.worker) is None:
+                return
             break
-        await self._pause(0.5)
-        if await self._do(eid, "close", self.operator) and rng.random() < 0.6:
-            await self._pause()
-            await self._do(eid, "evaluate", self.operator, rating=rng.choices([5, 4, 3, 2], [0.6, 0.25, 0.1, 0.05])[0],
-                           note="Return visit by phone")
+        if await step("close", self.operator, 0.5) is not None and rng.random() < 0.6:
+            await step("evaluate", self.operator, rating=rng.choices([5, 4, 3, 2], [0.6, 0.25, 0.1, 0.05])[0],
+                       note="Return visit by phone")
 
 
 def _extra(case_clock: dict | None) -> dict:

@@ -5,19 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import socketio
-from pydantic import ValidationError
-
-from layouts import LayoutError
 
 from .. import appkeys
-from ..api import field_errors, layout_errors
 from ..auth import Identity
-from ..errors import HallError
 from ..roles import CONSOLE, WALL_READ, WALL_WRITE, WORKERS_SEE
 from ..schemas import LayoutIn
-from .common import authenticate, current
+from .common import admit, authenticate, on_event, parse
 
 NAMESPACE = "/console"
+ROOM = "consoles"
 WORKERS_ROOM = "consoles:workers"  # consoles of roles.WORKERS_SEE: the workers' live positions (personal data)
 
 
@@ -29,9 +25,9 @@ def register(sio: socketio.AsyncServer, app: Any) -> None:
     @sio.on("connect", namespace=NAMESPACE)
     async def connect(sid: str, environ: dict, auth: Any = None) -> None:
         ident = await authenticate(users, auth, CONSOLE)
-        await sio.save_session(sid, {"identity": ident, "token": auth["token"]}, namespace=NAMESPACE)
+        await admit(sio, sid, NAMESPACE, ident, auth["token"])
         metrics.sockets.labels(NAMESPACE).inc()
-        await sio.enter_room(sid, "consoles", namespace=NAMESPACE)
+        await sio.enter_room(sid, ROOM, namespace=NAMESPACE)
         if ident.role in WORKERS_SEE:
             await sio.enter_room(sid, WORKERS_ROOM, namespace=NAMESPACE)
         await sio.emit("layout", (await wc.layout()).model_dump(mode="json"), to=sid, namespace=NAMESPACE)
@@ -39,35 +35,20 @@ def register(sio: socketio.AsyncServer, app: Any) -> None:
                        to=sid, namespace=NAMESPACE)
         await sio.emit("scenes", {"scenes": [s.model_dump(mode="json") for s in await wc.scenes()]},
                        to=sid, namespace=NAMESPACE)
+        if wc.problems:  # stored state the hall could not read: the operators should know at once
+            await sio.emit("hall:problems", {"problems": [p.to_dict() for p in wc.problems.values()]},
+                           to=sid, namespace=NAMESPACE)
 
     @sio.on("disconnect", namespace=NAMESPACE)
     async def disconnect(sid: str, *args: Any) -> None:
         metrics.sockets.labels(NAMESPACE).dec()
 
-    @sio.on("wall:get", namespace=NAMESPACE)
-    async def wall_get(sid: str, data: Any = None) -> dict:
-        who = await current(sio, users, sid, NAMESPACE, WALL_READ)
-        if not isinstance(who, Identity):
-            return who
+    @on_event(sio, users, NAMESPACE, "wall:get", WALL_READ)
+    async def wall_get(sid: str, who: Identity, data: Any) -> dict:
         return {"ok": True, **await wc.snapshot()}
 
-    @sio.on("layout:apply", namespace=NAMESPACE)
-    async def layout_apply(sid: str, data: Any = None) -> dict:
-        who = await current(sio, users, sid, NAMESPACE, WALL_WRITE)
-        if not isinstance(who, Identity):
-            return who
-        if not isinstance(data, dict):
-            return {"ok": False, "status": 422, "error": "invalid", "message": "send an object",
-                    "errors": [{"path": "(body)", "message": "must be an object"}]}
-        try:
-            body = LayoutIn.model_validate(data)
-            layout = await wc.replace(body.version, body.windows, body.scene, who.name)
-        except ValidationError as exc:
-            return {"ok": False, "status": 422, "error": "invalid", "message": "invalid layout",
-                    "errors": field_errors(exc)}
-        except LayoutError as exc:
-            return {"ok": False, "status": 422, "error": "invalid", "message": "invalid layout",
-                    "errors": layout_errors(exc)}
-        except HallError as exc:
-            return {"ok": False, "status": exc.status, **exc.body()}
+    @on_event(sio, users, NAMESPACE, "layout:apply", WALL_WRITE)
+    async def layout_apply(sid: str, who: Identity, data: Any) -> dict:
+        body = parse(LayoutIn, data)
+        layout = await wc.replace(body.version, body.windows, body.scene, who.name)
         return {"ok": True, "layout": layout.model_dump(mode="json")}

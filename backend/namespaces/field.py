@@ -7,18 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import socketio
-from pydantic import ValidationError
 
 from .. import appkeys
-from ..api import field_errors
 from ..auth import Identity
-from ..errors import HallError
 from ..events.service import EventService
 from ..roles import FIELD_PAGE, PATROL, Role
 from ..workers.config import WorkersConfig
 from ..workers.model import GridWorker
 from ..workers.schemas import DutyIn, PositionIn
-from .common import authenticate, current
+from .common import admit, authenticate, on_event, parse
 
 NAMESPACE = "/field"
 
@@ -35,14 +32,6 @@ def duty_message(w: GridWorker, cfg: WorkersConfig) -> dict[str, Any]:
             "stale_after_s": cfg.stale_after_s}
 
 
-def _invalid(exc: ValidationError) -> dict[str, Any]:
-    return {"ok": False, "status": 422, "error": "invalid", "message": "invalid message", "errors": field_errors(exc)}
-
-
-NOT_AN_OBJECT = {"ok": False, "status": 422, "error": "invalid", "message": "send an object",
-                 "errors": [{"path": "(body)", "message": "must be an object"}]}
-
-
 def register(sio: socketio.AsyncServer, app: Any) -> None:
     users = app[appkeys.USERS]
     metrics = app[appkeys.METRICS]
@@ -52,7 +41,7 @@ def register(sio: socketio.AsyncServer, app: Any) -> None:
     @sio.on("connect", namespace=NAMESPACE)
     async def connect(sid: str, environ: dict, auth: Any = None) -> None:
         ident = await authenticate(users, auth, FIELD_PAGE)
-        await sio.save_session(sid, {"identity": ident, "token": auth["token"]}, namespace=NAMESPACE)
+        await admit(sio, sid, NAMESPACE, ident, auth["token"])
         metrics.sockets.labels(NAMESPACE).inc()
         await sio.enter_room(sid, room(ident.name), namespace=NAMESPACE)
         if ident.role == Role.WORKER:
@@ -64,36 +53,15 @@ def register(sio: socketio.AsyncServer, app: Any) -> None:
     async def disconnect(sid: str, *args: Any) -> None:
         metrics.sockets.labels(NAMESPACE).dec()
 
-    @sio.on("duty", namespace=NAMESPACE)
-    async def duty(sid: str, data: Any = None) -> dict:
-        who = await current(sio, users, sid, NAMESPACE, PATROL)
-        if not isinstance(who, Identity):
-            return who
-        try:
-            if not isinstance(data, dict):
-                return NOT_AN_OBJECT
-            body = DutyIn.model_validate(data)
-            w = await registry.set_status(who.name, body.status)
-        except ValidationError as exc:
-            return _invalid(exc)
-        except HallError as exc:
-            return {"ok": False, "status": exc.status, **exc.body()}
+    @on_event(sio, users, NAMESPACE, "duty", PATROL)
+    async def duty(sid: str, who: Identity, data: Any) -> dict:
+        w = await registry.set_status(who.name, parse(DutyIn, data).status)
         return {"ok": True, **duty_message(w, cfg)}
 
-    @sio.on("position", namespace=NAMESPACE)
-    async def position(sid: str, data: Any = None) -> dict:
-        who = await current(sio, users, sid, NAMESPACE, PATROL)
-        if not isinstance(who, Identity):
-            return who
-        try:
-            if not isinstance(data, dict):
-                return NOT_AN_OBJECT
-            body = PositionIn.model_validate(data)
-            w = await registry.report_position(who.name, body.lat, body.lon, body.accuracy, body.at)
-        except ValidationError as exc:
-            return _invalid(exc)
-        except HallError as exc:
-            return {"ok": False, "status": exc.status, **exc.body()}
+    @on_event(sio, users, NAMESPACE, "position", PATROL)
+    async def position(sid: str, who: Identity, data: Any) -> dict:
+        body = parse(PositionIn, data)
+        w = await registry.report_position(who.name, body.lat, body.lon, body.accuracy, body.at)
         grid = registry.grids.grid(w.grid) if w.grid else None
         return {"ok": True, "status": w.status, "at": w.at, "grid": w.grid, "grid_name": grid.name if grid else None}
 

@@ -8,7 +8,7 @@ import socketio
 
 from .. import appkeys
 from ..roles import SCREEN
-from .common import authenticate
+from .common import admit, authenticate
 
 NAMESPACE = "/wall"
 
@@ -27,7 +27,7 @@ def register(sio: socketio.AsyncServer, app: Any) -> None:
         ident = await authenticate(users, auth, SCREEN)
         if ident.screen is None:
             raise socketio.exceptions.ConnectionRefusedError({"error": "forbidden", "message": "not a screen token"})
-        await sio.save_session(sid, {"identity": ident, "token": auth["token"]}, namespace=NAMESPACE)
+        await admit(sio, sid, NAMESPACE, ident, auth["token"])
         metrics.sockets.labels(NAMESPACE).inc()
         await sio.enter_room(sid, room(ident.screen), namespace=NAMESPACE)
         await sio.emit("screen", wc.screen_view(await wc.layout(), ident.screen), to=sid, namespace=NAMESPACE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import get_args
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from layouts.window import Fit, WindowKind
 
@@ -24,6 +24,8 @@ class HallOut(BaseModel):
     source_kinds: list[str]
     window_kinds: list[str]
     window_fits: list[str]
+    ice_servers: list[dict] = Field(description="the STUN/TURN servers the pages' own peer connections use (calls, "
+                                    "rooms); empty on a closed network")
 
 
 @api.route("GET", "/api/hall", summary="The hall: district, display time zone and the vocabularies of the pages",
@@ -32,4 +34,5 @@ async def hall(request: web.Request, ident: Identity) -> HallOut:
     cfg = request.app[appkeys.CONFIG]
     return HallOut(district=cfg.district, timezone=cfg.display.timezone, roles=list(ROLES),
                    source_kinds=sorted({"rtsp" if s == "rtsps" else s for s in SOURCE_SCHEMES}),
-                   window_kinds=list(get_args(WindowKind)), window_fits=list(get_args(Fit)))
+                   window_kinds=list(get_args(WindowKind)), window_fits=list(get_args(Fit)),
+                   ice_servers=[s.for_browser() for s in request.app[appkeys.MEDIA].settings.ice_servers])

@@ -12,16 +12,13 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from media.encoder import EncoderSettings, ScreenEncoders
-from media.frames import LatestFrame
+from media.server import MediaServer
 from media.sources.whip import WhipSource
 from media.webrtc import OfferRejected
-from media.whep import WhepEgress
-from media.whip import WhipIngest
 
 from .. import appkeys
 from ..auth import Identity, bearer
-from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, Unavailable
+from ..errors import BadRequest, Forbidden, NotFound, Unauthorized
 from ..roles import CONSOLE, WHEP_WATCH, WHIP_PUBLISH
 from . import api
 
@@ -35,49 +32,25 @@ SDP = "application/sdp"
 WHIP_WHEP_JS = Path(__file__).resolve().parents[2] / "node_modules" / "whip-whep"
 
 
-class _Engine:
-    """The media engine as the encoders see it, looked up when needed (it starts after the routes)."""
-
-    def __init__(self, app: web.Application) -> None:
-        self.app = app
-
-    def engine(self):
-        engine = self.app.get(appkeys.MEDIA)
-        if engine is None:
-            raise Unavailable("the media engine is not running")
-        return engine
-
-    def screen_output(self, screen_id: str) -> LatestFrame:
-        return self.engine().screen_output(screen_id)
-
-    def acquire_screen(self, screen_id: str) -> None:
-        self.engine().acquire_screen(screen_id)
-
-    def release_screen(self, screen_id: str) -> None:
-        engine = self.app.get(appkeys.MEDIA)
-        if engine is not None:
-            engine.release_screen(screen_id)
-
-
 @api.on_setup
 def _setup(app: web.Application) -> None:
-    cfg = app[appkeys.CONFIG]
-    settings = EncoderSettings(**cfg.encoder.model_dump())
-    app[appkeys.WHEP] = WhepEgress(ScreenEncoders(_Engine(app), settings, cfg.display.fps))
-    app[appkeys.WHIP] = WhipIngest()
-
-    async def close(app: web.Application) -> None:
-        await app[appkeys.WHEP].close()
-        await app[appkeys.WHIP].close()
-
-    app.on_shutdown.append(close)
     if WHIP_WHEP_JS.is_dir():  # before pages' /vendor/ (registered later), which would shadow it
         app.router.add_static("/vendor/whip-whep/", WHIP_WHEP_JS)
+
+
+def _media(request: web.Request) -> MediaServer:
+    return request.app[appkeys.MEDIA]
 
 
 def _answer(answer_sdp: str, location: str) -> web.Response:
     return web.Response(status=201, text=answer_sdp, content_type=SDP,
                         headers={"Location": location, "Cache-Control": "no-store"})
+
+
+def _refused(exc: OfferRejected) -> BadRequest:
+    """400 naming the problem, and the part of the SDP at fault when it is known."""
+    errors = [{"path": exc.field, "message": str(exc)}] if exc.field else None
+    return BadRequest(str(exc), errors=errors)
 
 
 # -- WHEP: watch a screen ---------------------------------------------------------------------
@@ -97,9 +70,9 @@ async def whep_watch_screen(request: web.Request, ident: Identity, body: str) ->
     screen_id = request.match_info["id"]
     _check_screen(request, ident, screen_id)
     try:
-        session, answer_sdp = await request.app[appkeys.WHEP].start(screen_id, body, ident.name)
+        session, answer_sdp = await _media(request).whep.start(screen_id, body, ident.name)
     except OfferRejected as exc:
-        raise BadRequest(str(exc)) from None
+        raise _refused(exc) from None
     return _answer(answer_sdp, f"/whep/screens/{screen_id}/sessions/{session.id}")
 
 
@@ -108,7 +81,7 @@ async def whep_watch_screen(request: web.Request, ident: Identity, body: str) ->
 async def whep_end_session(request: web.Request, ident: Identity) -> web.StreamResponse:
     screen_id, sid = request.match_info["id"], request.match_info["session"]
     _check_screen(request, ident, screen_id)
-    egress: WhepEgress = request.app[appkeys.WHEP]
+    egress = _media(request).whep
     session = egress.sessions.get(sid)
     if session is None or session.key != screen_id:
         raise NotFound("no such session (it may have ended already)")
@@ -123,10 +96,7 @@ def _whip_source(request: web.Request, ident: Identity | None, source_id: str) -
     cfg = next((s for s in request.app[appkeys.CONFIG].sources if s.id == source_id), None)
     if cfg is None or cfg.kind != "whip":
         raise NotFound(f"no source {source_id!r} published over WHIP (configure it with a whip:// URL)")
-    engine = request.app.get(appkeys.MEDIA)
-    if engine is None:
-        raise Unavailable("the media engine is not running")
-    source = engine.source(source_id)
+    source = _media(request).source(source_id)
     if not isinstance(source, WhipSource):
         raise NotFound(f"source {source_id!r} is not a WHIP source")
     if ident is not None and ident.role in PUBLISH:
@@ -148,10 +118,10 @@ async def whip_publish(request: web.Request, ident: Identity | None, body: str) 
     source_id = request.match_info["source"]
     source = _whip_source(request, ident, source_id)
     try:
-        session, answer_sdp = await request.app[appkeys.WHIP].start(source, body,
-                                                                    ident.name if ident else f"token:{source_id}")
+        session, answer_sdp = await _media(request).whip.start(source, body,
+                                                               ident.name if ident else f"token:{source_id}")
     except OfferRejected as exc:
-        raise BadRequest(str(exc)) from None
+        raise _refused(exc) from None
     return _answer(answer_sdp, f"/whip/{source_id}/sessions/{session.id}")
 
 
@@ -160,7 +130,7 @@ async def whip_publish(request: web.Request, ident: Identity | None, body: str) 
 async def whip_end_session(request: web.Request, ident: Identity | None) -> web.StreamResponse:
     source_id, sid = request.match_info["source"], request.match_info["session"]
     _whip_source(request, ident, source_id)
-    ingest: WhipIngest = request.app[appkeys.WHIP]
+    ingest = _media(request).whip
     session = ingest.sessions.get(sid)
     if session is None or session.key != source_id:
         raise NotFound("no such session (it may have ended already)")
@@ -171,6 +141,7 @@ async def whip_end_session(request: web.Request, ident: Identity | None) -> web.
 # -- figures ------------------------------------------------------------------------------------
 class DeliveryStats(BaseModel):
     encoders: list[dict]
+    encoders_started: int  # encoders made since start (a refused offer makes none)
     whep_sessions: int
     whip_sessions: int
 
@@ -178,9 +149,7 @@ class DeliveryStats(BaseModel):
 @api.route("GET", "/api/media/delivery", summary="Encoders per screen (one each, however many viewers) and sessions",
            roles=CONSOLE, response=DeliveryStats, tag="media")
 async def delivery_stats(request: web.Request, ident: Identity) -> DeliveryStats:
-    egress: WhepEgress = request.app[appkeys.WHEP]
-    return DeliveryStats(encoders=egress.encoders.stats(), whep_sessions=len(egress.sessions),
-                         whip_sessions=len(request.app[appkeys.WHIP].sessions))
+    return DeliveryStats(**_media(request).delivery())
 
 
 # -- snapshots: thumbnails of sources and previews of screens (JPEG) ---------------------------------
@@ -190,11 +159,8 @@ class SnapshotQuery(BaseModel):
 
 
 async def _snapshot(request: web.Request, id: str, width: int) -> web.Response:
-    engine = request.app.get(appkeys.MEDIA)
-    if engine is None:
-        raise Unavailable("the media engine is not running")
     try:
-        jpeg = await engine.snapshot_jpeg(id, width)
+        jpeg = await _media(request).snapshot_jpeg(id, width)
     except KeyError:
         raise NotFound(f"no source or screen {id!r}") from None
     return web.Response(body=jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
@@ -220,10 +186,8 @@ async def screen_snapshot(request: web.Request, ident: Identity, query: Snapshot
     return await _snapshot(request, sid, query.width)
 
 
-@api.route("GET", "/api/media/health", summary="Health of every source and screen of this process's media engine",
+@api.route("GET", "/api/media/health", summary="Health of every source, screen and other output (calls, rooms) of "
+           "this process's media server",
            roles=CONSOLE, tag="media", errors=(503,))
 async def media_health(request: web.Request, ident: Identity) -> dict:
-    engine = request.app.get(appkeys.MEDIA)
-    if engine is None:
-        raise Unavailable("the media engine is not running")
-    return engine.health()
+    return _media(request).health()

@@ -13,9 +13,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from .. import appkeys
-from ..api import field_errors
 from ..auth import Identity
-from ..errors import HallError
+from ..errors import HallError, field_errors
 from ..events import open311
 from ..events import workflow as wf
 from ..events.schemas import ReportIn

@@ -22,8 +22,10 @@ async def healthz(request: web.Request, ident: Identity | None) -> web.Response 
     except Exception:
         ok = False
     request.app[appkeys.METRICS].redis_up.set(1 if ok else 0)
-    body = {"status": "ok" if ok else "degraded", "redis": ok,
-            "uptime_s": round(time.monotonic() - request.app[appkeys.STARTED], 1), "version": api.version}
+    problems = [p.to_dict() for p in request.app[appkeys.WALL_CONTROL].problems.values()]
+    body = {"status": "ok" if ok and not problems else "degraded", "redis": ok,
+            "uptime_s": round(time.monotonic() - request.app[appkeys.STARTED], 1), "version": api.version,
+            "problems": problems}
     if not ok:
         return web.json_response(HealthOut.model_validate(body).model_dump(), status=503)
     return body
@@ -35,9 +37,9 @@ async def metrics(request: web.Request, ident: Identity) -> web.Response:
     m = request.app[appkeys.METRICS]
     m.uptime.set(time.monotonic() - request.app[appkeys.STARTED])
     m.layout_version.set((await request.app[appkeys.WALL_CONTROL].layout()).version)
-    engine = request.app.get(appkeys.MEDIA)
-    if engine is not None:
-        m.observe_media(engine.health())
+    media = request.app[appkeys.MEDIA]
+    if media.running and hasattr(media.engine, "health"):  # a synthetic test engine has no figures
+        m.observe_media(media.health())
     body, ctype = m.render()
     return web.Response(body=body, headers={"Content-Type": ctype})
 
@@ -70,5 +72,5 @@ async def screen_token(request: web.Request, ident: Identity) -> dict:
         request.app[appkeys.WALL].screen(sid)
     except KeyError:
         raise Invalid("unknown screen", errors=[{"path": "id", "message": f"unknown screen {sid!r}"}]) from None
-    token = await request.app[appkeys.USERS].screen_token(sid, renew=True)
+    token = await request.app[appkeys.USERS].screen_token(sid)
     return {"screen": sid, "token": token, "url": f"/wall/screens/{sid}?token={token}"}

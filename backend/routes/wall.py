@@ -20,6 +20,7 @@ from ..schemas import (
     SceneIn,
     SceneOneOut,
     ScenesOut,
+    ShowIn,
     SplitIn,
     VersionIn,
     VersionQuery,
@@ -70,6 +71,18 @@ async def patch_window(request: web.Request, ident: Identity, body: PatchWindowI
            response=LayoutOut, errors=(404, 409))
 async def delete_window(request: web.Request, ident: Identity, query: VersionQuery) -> dict:
     return {"layout": await _wc(request).remove_window(query.version, request.match_info["id"], ident.name)}
+
+
+@api.route("POST", "/api/wall/show", summary="Put a source on the wall in one action: into a chosen video window, "
+           "onto a chosen screen, or the next free place (an empty screen, else a picture-in-picture on the main "
+           "screen)", roles=WALL_WRITE, body=ShowIn, response=AddWindowOut, errors=(404, 409))
+async def show(request: web.Request, ident: Identity, body: ShowIn) -> dict:
+    if body.window is not None and body.screen is not None:
+        raise Invalid("window or screen",
+                      errors=[{"path": "screen", "message": "give a window or a screen, not both"}])
+    layout, window = await _wc(request).show(body.source, ident.name, window=body.window, screen=body.screen,
+                                             version=body.version)
+    return {"layout": layout, "window": window}
 
 
 @api.route("POST", "/api/wall/split", summary="Quick split of screens or a region (1, 4, 9, 16 or rows x cols)",

@@ -28,9 +28,11 @@ TICK_S = 1.0
 
 
 def simulated_workers(cfg: HallConfig) -> list[str]:
-    """The worker accounts `hall demo` walks: as `workers.demo.simulated` says, never those left for people."""
+    """The worker accounts `hall demo` walks: as `workers.demo.simulated` says, never those left for people
+    nor the event flow's own grid worker (it takes field steps, it does not patrol)."""
     demo = cfg.workers.demo
-    workers = [u.name for u in cfg.users if u.role == Role.WORKER and u.name not in demo.people]
+    workers = [u.name for u in cfg.users if u.role == Role.WORKER and u.name not in demo.people
+               and u.name != cfg.events.demo.accounts.worker]
     if isinstance(demo.simulated, list):
         return [n for n in demo.simulated if n not in demo.people]
     return workers if demo.simulated == "all" else workers[: demo.simulated]
@@ -99,8 +101,10 @@ class WorkerDemo:
         where = random_point(self.rng.choice(area), self.rng)
         await asyncio.sleep(self.rng.uniform(0, 3))  # phones do not all start in the same second
         while True:
-            # handle_sigint off: the client library would take over Ctrl-C and cancel every task of the hall
-            sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+            # handle_sigint off: the client library would take over Ctrl-C and cancel every task of the hall.
+            # The hall's own URL on this machine: with `--lan` its certificate is self-signed for the LAN.
+            sio = socketio.AsyncClient(reconnection=False, handle_sigint=False,
+                                       ssl_verify=not self.url.startswith("https://"))
             try:
                 token, _, _ = await self.users.issue(name, Role.WORKER,
                                                      ttl_seconds=int(self.cfg.auth.token_ttl_hours * 3600))

@@ -12,23 +12,27 @@ import logging
 import os
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlparse
 
+from media.credentials import password_from_env, redact, url_password, with_credentials
 from media.frames import Frame, LatestFrame
 
 log = logging.getLogger("media.sources")
 
-SourceState = Literal["connecting", "live", "stalled", "lost"]
+# "ended": a runtime source its owner closed for good (a call hung up): the wall says so instead of "lost"
+SourceState = Literal["connecting", "live", "stalled", "lost", "ended"]
 
 # A source shown at this fraction of its decoded size or less may decode without the loop filter.
 SKIP_LOOP_FILTER_SCALE = 0.5
 
 
 class SourceSpec(Protocol):
-    """What a source needs from its configuration (backend.config.SourceConfig fits)."""
+    """What a source needs from its configuration (backend.config.SourceConfig fits); a camera's
+    ``username`` and ``password_env`` are read when present."""
 
     id: str
     name: str
@@ -44,6 +48,8 @@ class SourceConfigLite:
     url: str
     name: str = ""
     sub_url: str | None = None
+    username: str | None = None
+    password_env: str | None = None  # the environment variable holding the camera's password
 
 
 @dataclass
@@ -64,7 +70,7 @@ class SourceHealth:
     stream: str = "main"  # "main" or "sub"
     error: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -112,6 +118,8 @@ class Source:
         self.name: str = getattr(cfg, "name", "") or cfg.id
         self.url: str = cfg.url
         self.sub_url: str | None = getattr(cfg, "sub_url", None)
+        self.username: str | None = getattr(cfg, "username", None)
+        self.password_env: str | None = getattr(cfg, "password_env", None)
         self.latest = LatestFrame()
         self._stopping = threading.Event()
         self._wake = threading.Condition()
@@ -155,8 +163,10 @@ class Source:
         self._lower_priority()
         try:
             self._run()
-        except Exception:  # a bug in a source must not take the wall down; it shows as lost
-            log.exception("source %s: decode thread died", self.id)
+        except Exception as exc:  # a bug in a source must not take the wall down; it shows as lost
+            # The exception may hold the URL it failed on: the log gets its trace redacted.
+            log.error("source %s: decode thread died: %s", self.id, self.redact(f"{type(exc).__name__}: {exc}"),
+                      extra={"exc": self.redact("".join(traceback.format_exception(exc)))})
             self._error = "decode thread died (see log)"
             self._mark_failed()
 
@@ -175,6 +185,18 @@ class Source:
 
     def _run(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    # -- credentials ----------------------------------------------------------------------------
+    def open_url(self, url: str) -> str:
+        """The URL as the source opens it: the configured user and password joined in (never kept)."""
+        if not self.username:
+            return url
+        return with_credentials(url, self.username, password_from_env(self.password_env) or url_password(url))
+
+    def redact(self, text: str) -> str:
+        """Text fit to leave the media layer: no password of this source's in it, in any form."""
+        secrets = (url_password(self.url), url_password(self.sub_url), password_from_env(self.password_env))
+        return redact(text, [p for p in secrets if p])
 
     # -- viewers and hints ----------------------------------------------------------------------
     def want(self, viewers: int) -> None:
@@ -246,7 +268,7 @@ class Source:
         self._connected = False
         self._failed = True
         if error:
-            self._error = error
+            self._error = self.redact(error)
         if self._lost_since is None:
             self._lost_since = self._last_frame_wall or time.time()
 
@@ -274,7 +296,7 @@ class Source:
     def lost_since(self) -> float | None:
         """UTC epoch seconds since which the picture is gone (None while live or never seen)."""
         st = self.state()
-        if st in ("stalled", "lost"):
+        if st in ("stalled", "lost", "ended"):
             return self._lost_since or self._last_frame_wall
         return None
 

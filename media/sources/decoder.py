@@ -1,13 +1,16 @@
 """The PyAV video decoder the file and RTSP sources share: slice threads, optional loop-filter skip.
 
-Frame threading adds about two frames of latency (../shared/MEDIA.md), so decoding uses slice
-threads. Skipping the loop filter (for sources shown at half size or less) is a decoder option
+Frame threading adds about two frames of latency (slice threading adds none), so decoding uses
+slice threads. Skipping the loop filter (for sources shown at half size or less) is a decoder option
 fixed when the decoder opens, so a change takes effect with a fresh decoder at the next keyframe.
 """
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import av
+from av.video.codeccontext import VideoCodecContext
 
 from media.frames import Frame
 
@@ -17,13 +20,13 @@ class VideoDecoder:
 
     def __init__(self, stream: av.video.stream.VideoStream) -> None:
         self._stream = stream
-        self._ctx: av.CodecContext | None = None
+        self._ctx: VideoCodecContext | None = None
         self._skip: bool | None = None
         self.skipping_loop_filter = False
 
-    def _open(self, skip_loop_filter: bool) -> av.CodecContext:
+    def _open(self, skip_loop_filter: bool) -> VideoCodecContext:
         src = self._stream.codec_context
-        ctx = av.CodecContext.create(src.codec.name, "r")
+        ctx = cast(VideoCodecContext, av.CodecContext.create(src.codec.name, "r"))  # a video stream's codec
         if src.extradata:
             ctx.extradata = src.extradata
         ctx.thread_type = "SLICE"
@@ -38,7 +41,7 @@ class VideoDecoder:
         """Forget the decoder state (after packets were dropped): wait for the next keyframe."""
         self._ctx = None
 
-    def decode(self, packet: av.Packet, skip_loop_filter: bool = False) -> list[Frame]:
+    def decode(self, packet: av.Packet[Any], skip_loop_filter: bool = False) -> list[Frame]:
         """Frames for this packet (none until the first keyframe)."""
         if packet.size == 0:
             return []

@@ -150,7 +150,8 @@ class PatternSource(Source):
     def make_frame(self, t_wall: float, index: int) -> Frame:
         """One picture for this wall-clock time (public for tests and benchmarks)."""
         w, h = self.width, self.height
-        buf = self._background._buf.copy()  # type: ignore[attr-defined]
+        assert self._background.i420 is not None  # Frame.blank makes one buffer
+        buf = self._background.i420.copy()
         f = Frame._from_i420(buf, w, h)
         # A box sweeping left to right once every 4 s.
         bw, bh = (w // 8) & ~1, (h // 6) & ~1

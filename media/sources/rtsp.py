@@ -1,4 +1,7 @@
-"""``rtsp://`` cameras: PyAV over TCP with open/read timeouts, reconnect with backoff, main/sub stream.
+"""``rtsp://`` cameras: PyAV over TCP with open/read timeouts, reconnect, main/sub stream.
+
+A lost camera is tried again about every second for the first minute of the outage (a brief drop
+heals within a few seconds of the camera's return), then less and less often, up to every 8 s.
 
 The connection is kept while nobody watches (so health stays true), but packets are only decoded
 for viewers. A camera shown small everywhere (at most SUB_BELOW of its main size) switches to
@@ -10,6 +13,8 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import av
 
@@ -27,9 +32,9 @@ class RtspSource(Source):
     kind = "rtsp"
     open_timeout_s = 5.0
     read_timeout_s = 3.0
-    backoff_base_s = 0.5
-    backoff_max_s = 8.0
-    stable_after_s = 10.0  # a connection that lived this long resets the backoff
+    retry_s = 1.0  # between attempts in the first minute of an outage (jittered x0.5-1)
+    quick_retries_for_s = 60.0
+    backoff_max_s = 8.0  # then doubling from 2 x retry_s up to this
     SUB_BELOW = 0.4
     MAIN_ABOVE = 0.5
     SWITCH_MIN_S = 5.0
@@ -40,6 +45,7 @@ class RtspSource(Source):
         self._switch = False
         self._last_switch = float("-inf")
         self._main_size: tuple[int, int] | None = None
+        self._session_data = False  # the current connection has delivered packets
 
     # -- stream choice ------------------------------------------------------------------------------
     def decode_hint(self, scale: float) -> None:
@@ -63,19 +69,29 @@ class RtspSource(Source):
         # The hint is relative to the decoded stream; right after a switch it is stale for a moment.
         return super().skip_loop_filter
 
+    def retry_delay(self, outage_s: float, slow_attempt: int) -> float:
+        """Seconds before the next attempt, ``outage_s`` into an outage; ``slow_attempt`` numbers the
+        attempts after the quick first minute (1, 2, ...; 0 within it)."""
+        if outage_s < self.quick_retries_for_s:
+            base = self.retry_s
+        else:
+            base = min(self.backoff_max_s, self.retry_s * 2 ** min(max(slow_attempt, 1), 16))
+        return base * random.uniform(0.5, 1.0)  # jitter: cameras lost together do not retry in step
+
     # -- the decode thread ----------------------------------------------------------------------
     def _run(self) -> None:
-        attempt = 0
+        outage_since: float | None = None  # the first failure since the camera last sent data
+        slow_attempt = 0
         while not self._stopping.is_set():
             url = self.sub_url if (self._use_sub and self.sub_url) else self.url
             self._stream = "sub" if url != self.url else "main"
-            started = time.monotonic()
+            self._session_data = False
             try:
                 self._session(url)
             except (av.FFmpegError, OSError, EOFError, IndexError) as exc:
                 if self._stopping.is_set():
                     return
-                msg = f"{type(exc).__name__}: {exc}"
+                msg = self.redact(f"{type(exc).__name__}: {exc}")  # FFmpeg's texts hold the URL
                 if not self._failed:
                     log.warning("source %s: %s; reconnecting", self.id, msg)
                 self._mark_failed(msg)
@@ -86,18 +102,19 @@ class RtspSource(Source):
                     self._switch = False
                     continue
                 self._mark_failed("the camera ended the stream")
-            if time.monotonic() - started >= self.stable_after_s:
-                attempt = 0
-            delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** attempt) * random.uniform(0.5, 1.0)
-            attempt += 1
-            if not self._sleep(delay):
+            now = time.monotonic()
+            if outage_since is None or self._session_data:
+                outage_since, slow_attempt = now, 0
+            elif now - outage_since >= self.quick_retries_for_s:
+                slow_attempt += 1
+            if not self._sleep(self.retry_delay(now - outage_since, slow_attempt)):
                 return
             self._reconnects += 1
 
     def _session(self, url: str) -> None:
         """One connection: open, then demux (and decode for viewers) until it fails or is told to stop."""
         options = {"rtsp_transport": "tcp", "timeout": str(int(self.read_timeout_s * 1e6))}
-        container = av.open(url, options=options, timeout=(self.open_timeout_s, self.read_timeout_s))
+        container = av.open(self.open_url(url), options=options, timeout=(self.open_timeout_s, self.read_timeout_s))
         try:
             stream = container.streams.video[0]
             decoder = VideoDecoder(stream)
@@ -117,6 +134,7 @@ class RtspSource(Source):
                 first = False
                 if packet.size == 0:
                     continue
+                self._session_data = True
                 self._data(packet.size)
                 if self._viewers <= 0:
                     if not idle:
@@ -136,7 +154,7 @@ class RtspSource(Source):
             container.close()
 
 
-def _timed(packets):
+def _timed(packets: Iterable[av.Packet[Any]]) -> Iterator[tuple[av.Packet[Any], float]]:
     """(packet, seconds spent waiting for it) pairs: the wait is measured from when the next one was asked for."""
     it = iter(packets)
     while True:

@@ -62,3 +62,21 @@ def drag(page: Page, item: Locator, target: Locator, dx: float = 0.5, dy: float 
 
 def windows_on_wall(page: Page) -> Locator:
     return page.get_by_test_id("wall").locator("[data-testid^='window-']")
+
+
+def wait_js(page: Page, expression: str, arg: Any = None, timeout: float = 10.0, every: float = 0.1) -> Any:
+    """Poll a JavaScript expression (or function of `arg`) until it is truthy; its last value.
+
+    Playwright's own wait_for_function evaluates its predicate inside the page, which the pages'
+    Content-Security-Policy (no eval) forbids; evaluating from here is not bound by it, so the tests keep the
+    pages under the same policy users have."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression, arg)
+        if value or time.monotonic() > deadline:
+            if not value:
+                raise AssertionError(f"timed out after {timeout} s waiting for {expression[:80]!r}")
+            return value
+        page.wait_for_timeout(every * 1000)

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 from backend.config import DEFAULT_CONFIG
 from backend.redis_server import EmbeddedRedis
 from tests.conftest import HallProcess
-from tests.e2e.e2e_helpers import CONSOLE_VIEWPORT, login
+from tests.e2e.e2e_helpers import CONSOLE_VIEWPORT, login, wait_js
 from tests.events_support import report_body
 
 pytestmark = pytest.mark.e2e
@@ -272,7 +272,7 @@ def test_an_expert_sees_the_panel_read_only_with_the_photos(hall, open_console):
     photo = page.get_by_test_id("detail-photos").locator("img")
     expect(photo).to_have_count(1)
     expect(photo).to_have_attribute("src", re.compile(r"^blob:"))
-    page.wait_for_function("(img) => img.complete && img.naturalWidth === 8", arg=photo.element_handle())
+    wait_js(page, "(img) => img.complete && img.naturalWidth === 8", photo.element_handle())
 
 
 def test_paging_goes_through_the_whole_list_in_pages_of_25(hall, open_console):
@@ -343,7 +343,7 @@ def test_the_halls_overdue_warning_shows_a_notice_and_highlights_the_row(quick_h
     expect(r).to_be_visible()
 
     notice = page.get_by_test_id("notice")
-    expect(notice).to_contain_text(f"Overdue at accept: Exposed garbage {ev['id']}", timeout=20_000)
+    expect(notice).to_contain_text(f"Overdue at accept: Exposed garbage {ev['id']}", timeout=20)
     expect(r).to_have_attribute("data-warning", "overdue")
     shown = page.evaluate("window.__notices")
     soon = [i for i, t in enumerate(shown) if t.startswith("Soon due at accept") and ev["id"] in t]
@@ -353,7 +353,7 @@ def test_the_halls_overdue_warning_shows_a_notice_and_highlights_the_row(quick_h
     assert get_event(quick_hall, ev["id"])["overdue"] is True
     expect(page.get_by_test_id("count-overdue").locator("b")).not_to_have_text("0")
     # the hall's escalation rule (overdue 0 min -> community) follows, and the row shows the level
-    expect(r.locator(".badge-level")).to_have_text("community", timeout=15_000)
+    expect(r.locator(".badge-level")).to_have_text("community", timeout=15)
 
 
 def test_the_walls_windows_never_show_through_the_events_panel(hall, empty_wall, open_console):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.e2e_helpers import api_call, drag, login, put_layout, windows_on_wall
+from tests.e2e.e2e_helpers import api_call, drag, login, put_layout, wait_js, windows_on_wall
 
 pytestmark = pytest.mark.e2e
 
@@ -121,10 +121,10 @@ def test_a_stale_move_shows_the_conflict_notice_and_the_consoles_converge(hall, 
         expect(page.get_by_test_id("layout-version")).to_have_text(new_version)
         target = page.get_by_test_id(f"screen-{b['id']}").bounding_box()
         expect(page.get_by_test_id(f"window-{wid}")).to_be_visible()
-        page.wait_for_function(
+        wait_js(
+        page,
             "([id, t]) => { const r = document.querySelector(`[data-testid='window-${id}']`).getBoundingClientRect();"
-            " return Math.abs(r.x - t.x) < 2 && Math.abs(r.y - t.y) < 2; }",
-            arg=[wid, target])
+            " return Math.abs(r.x - t.x) < 2 && Math.abs(r.y - t.y) < 2; }", [wid, target])
 
 
 def test_quick_split_4_on_a_screen_gives_four_windows(hall, empty_wall, open_console):
@@ -225,3 +225,172 @@ def test_console_with_a_working_layout_screenshot_for_the_readme(hall, empty_wal
     target = DOCS / "console.png" if os.environ.get("HALL_UPDATE_SCREENSHOT") == "1" else tmp_path / "console.png"
     page.screenshot(path=str(target))
     assert target.stat().st_size > 10_000
+
+
+# -- drops, hidden windows, split keys, the district's time (issue 8) -----------------------------------------
+def quarters(c: dict) -> list[dict]:
+    w, h = c["w"] // 2, c["h"] // 2
+    return [{"x": c["x"] + (i % 2) * w, "y": c["y"] + (i // 2) * h, "w": w, "h": h} for i in range(4)]
+
+
+def test_a_source_dropped_on_a_window_replaces_its_source_instead_of_stacking_a_window(hall, empty_wall, open_console):
+    screen = screens_in_reading_order(empty_wall)[0]
+    shown, dropped = empty_wall["sources"][0], empty_wall["sources"][1]
+    before = add_window(hall, {"kind": "video", "source": shown["id"], "rect": screen["canvas"],
+                               "title": shown["name"]})
+    page = open_console("operator1")
+    expect(windows_on_wall(page)).to_have_count(1)
+
+    drag(page, page.get_by_test_id(f"source-{dropped['id']}"), page.get_by_test_id(f"window-{before['id']}"))
+
+    win = page.get_by_test_id(f"window-{before['id']}")
+    expect(win).to_have_attribute("data-source", dropped["id"])
+    expect(win).to_contain_text(dropped["name"])
+    expect(windows_on_wall(page)).to_have_count(1)
+    [after] = hall.wall()["layout"]["windows"]
+    assert after["id"] == before["id"] and after["rect"] == before["rect"] and after["z"] == before["z"]
+    assert after["source"] == dropped["id"] and after["title"] == dropped["name"]
+
+
+def test_a_panel_dropped_on_a_camera_window_takes_its_place(hall, empty_wall, open_console):
+    screen = screens_in_reading_order(empty_wall)[1]
+    panel = empty_wall["panels"][0]
+    cam = add_window(hall, {"kind": "video", "source": empty_wall["sources"][0]["id"], "rect": screen["canvas"]})
+    page = open_console("operator1")
+    version = hall.wall()["layout"]["version"]
+
+    drag(page, page.get_by_test_id(f"panel-{panel['id']}"), page.get_by_test_id(f"window-{cam['id']}"))
+
+    expect(page.get_by_test_id(f"window-{cam['id']}")).to_have_attribute("data-kind", "panel")
+    layout = hall.wall()["layout"]
+    [w] = layout["windows"]
+    assert (w["kind"], w["panel"], w["source"]) == ("panel", panel["id"], None)
+    assert (w["rect"], w["z"]) == (cam["rect"], cam["z"])
+    assert layout["version"] == version + 1, "the swap was not one write"
+
+
+def test_a_drop_on_the_empty_part_of_a_screen_adds_a_window_there_only(hall, empty_wall, open_console):
+    screen = screens_in_reading_order(empty_wall)[0]
+    cells = quarters(screen["canvas"])
+    sources = empty_wall["sources"]
+    for i in range(3):  # a 4-split with its last cell empty
+        add_window(hall, {"kind": "video", "source": sources[i]["id"], "rect": cells[i]})
+    page = open_console("operator1")
+    expect(windows_on_wall(page)).to_have_count(3)
+
+    drag(page, page.get_by_test_id(f"source-{sources[5]['id']}"), page.get_by_test_id(f"screen-{screen['id']}"),
+         dx=0.8, dy=0.8)
+
+    expect(windows_on_wall(page)).to_have_count(4)
+    windows = hall.wall()["layout"]["windows"]
+    added = next(w for w in windows if w["source"] == sources[5]["id"])
+    c, x, y = screen["canvas"], cells[3]["x"], cells[3]["y"]  # the empty cell, up to the screen's edges
+    assert added["rect"] == {"x": x, "y": y, "w": c["x"] + c["w"] - x, "h": c["y"] + c["h"] - y}, added["rect"]
+
+
+def test_windows_hidden_behind_others_are_marked_and_can_be_brought_to_front_or_removed(hall, empty_wall,
+                                                                                      open_console):
+    a, b = screens_in_reading_order(empty_wall)[:2]
+    src = [s["id"] for s in empty_wall["sources"]]
+    put_layout(hall, [
+        {"id": "under-1", "kind": "video", "source": src[0], "rect": quarters(a["canvas"])[0], "z": 1},
+        {"id": "under-2", "kind": "video", "source": src[1], "rect": quarters(a["canvas"])[3], "z": 2},
+        {"id": "cover", "kind": "video", "source": src[2], "rect": a["canvas"], "z": 3},
+        # partly covered by the one above it: still shows, so not hidden
+        {"id": "peeking", "kind": "video", "source": src[3], "rect": b["canvas"], "z": 4},
+        {"id": "over-half", "kind": "panel", "panel": empty_wall["panels"][0]["id"], "rect": quarters(b["canvas"])[0],
+         "z": 5},
+    ])
+    page = open_console("operator1")
+    rows = page.get_by_test_id("window-table")
+    expect(page.get_by_test_id("window-count")).to_have_text("5 · 2 hidden")
+    for wid in ("under-1", "under-2"):
+        expect(page.get_by_test_id(f"window-row-{wid}")).to_have_attribute("data-hidden", "true")
+        expect(page.get_by_test_id(f"window-row-{wid}")).to_contain_text("hidden")
+    for wid in ("cover", "peeking", "over-half"):
+        expect(page.get_by_test_id(f"window-row-{wid}")).not_to_have_attribute("data-hidden", "true")
+    expect(rows.get_by_test_id("window-front-cover")).to_have_count(0)
+
+    page.get_by_test_id("window-front-under-1").click()
+    expect(page.get_by_test_id("window-row-under-1")).not_to_have_attribute("data-hidden", "true")
+    expect(page.get_by_test_id("window-count")).to_have_text("5 · 1 hidden")
+    z = {w["id"]: w["z"] for w in hall.wall()["layout"]["windows"]}
+    assert z["under-1"] > max(v for k, v in z.items() if k != "under-1")
+
+    page.get_by_test_id("window-remove-under-2").click()
+    expect(page.get_by_test_id("window-row-under-2")).to_have_count(0)
+    expect(page.get_by_test_id("window-count")).to_have_text("4")
+    assert "under-2" not in {w["id"] for w in hall.wall()["layout"]["windows"]}
+
+
+def test_keys_1_4_9_and_1_then_6_split_the_selected_screens(hall, empty_wall, open_console):
+    screen = screens_in_reading_order(empty_wall)[0]
+    c = screen["canvas"]
+    sources = [s["id"] for s in empty_wall["sources"]][:4]
+    page = open_console("operator1")
+    page.get_by_test_id(f"screen-{screen['id']}").click()
+    for sid in sources:
+        page.get_by_test_id(f"source-{sid}").click()
+    expect(page.get_by_test_id(f"source-{sources[-1]}")).to_have_class(re.compile(r"\bselected\b"))
+
+    def widths_after(keys: str, cols: int) -> int:
+        version = hall.wall()["layout"]["version"]
+        for k in keys:
+            page.keyboard.press(k)
+        expect(page.get_by_test_id("layout-version")).not_to_have_text(str(version))
+        expect(windows_on_wall(page)).to_have_count(min(cols * cols, len(sources)))
+        layout = hall.wall()["layout"]
+        widths = {w["rect"]["w"] for w in layout["windows"]}
+        assert all(abs(w - c["w"] / cols) < 1 for w in widths), (keys, widths)
+        return layout["version"] - version
+
+    assert widths_after("4", 2) == 1
+    assert widths_after("9", 3) == 1
+    assert widths_after("1", 1) == 1
+    # "1" then "6" is one 16-way split, not a 1-way split first.
+    assert widths_after("16", 4) == 1
+
+
+def test_the_console_shows_times_in_the_districts_zone_not_the_browsers(hall, empty_wall, browser):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.e2e.e2e_helpers import CONSOLE_VIEWPORT
+
+    zone = ZoneInfo("Asia/Shanghai")  # config/demo.yaml's display.timezone
+    screen = screens_in_reading_order(empty_wall)[0]
+    layout = put_layout(hall, [{"id": "tz-1", "kind": "video", "source": empty_wall["sources"][0]["id"],
+                                "rect": screen["canvas"]}], user="operator1")
+    name = f"tz-{uuid.uuid4().hex[:6]}"
+    status, body = api_call(hall, "PUT", f"/api/presets/{name}", {}, "operator1")
+    assert status == 200, body
+    status, scene = api_call(hall, "PUT", f"/api/scenes/{name}", {"presets": [name]}, "operator1")
+    assert status == 200, scene
+    # A browser half a world away from the district.
+    ctx = browser.new_context(viewport=CONSOLE_VIEWPORT, timezone_id="America/Los_Angeles")
+    try:
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(hall.url + "/console/")
+        login(page, "operator1", hall.users["operator1"])
+        assert page.evaluate("() => Intl.DateTimeFormat().resolvedOptions().timeZone") == "America/Los_Angeles"
+
+        def local(iso: str, fmt: str) -> str:
+            return datetime.fromisoformat(iso).astimezone(zone).strftime(fmt)
+
+        expect(page.get_by_test_id("status-updated")).to_have_text(
+            f"by operator1 at {local(layout['updated_at'], '%H:%M:%S')}")
+        expect(page.get_by_test_id(f"preset-meta-{name}")).to_contain_text(local(body["preset"]["updated_at"], "%H:%M"))
+        expect(page.get_by_test_id(f"scene-meta-{name}")).to_contain_text(local(scene["scene"]["updated_at"], "%H:%M"))
+        clock = page.get_by_test_id("district-clock")
+        expect(clock).to_have_attribute("title", re.compile("Asia/Shanghai"))
+        before = datetime.now(zone).strftime("%H:%M")
+        shown = clock.text_content() or ""
+        after = datetime.now(zone).strftime("%H:%M")
+        assert shown[:5] in (before, after), (shown, before, after)
+        assert not errors, errors
+    finally:
+        api_call(hall, "DELETE", f"/api/scenes/{name}", None, "operator1")
+        api_call(hall, "DELETE", f"/api/presets/{name}", None, "operator1")
+        ctx.close()

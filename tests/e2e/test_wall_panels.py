@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.e2e_helpers import api_call
+from tests.e2e.e2e_helpers import api_call, wait_js
 from tests.events_support import report_body
 
 pytestmark = pytest.mark.e2e
@@ -156,7 +156,7 @@ def test_plotly_is_loaded_only_for_figure_panels_and_a_removed_panel_stops_fetch
     screen = led(hall.wall())
     page = open_panel_kiosk(screen["id"])
     expect(page.get_by_test_id("parts")).to_be_attached()
-    page.wait_for_function("document.body.dataset.version !== undefined")
+    wait_js(page, "document.body.dataset.version !== undefined")
     page.wait_for_timeout(REFRESH_S * 1500)
     assert page.figure_requests == [] and page.evaluate("typeof window.Plotly") == "undefined"
 
