@@ -4,6 +4,7 @@
 import { request } from "./api.js";
 import { el, eventsApi } from "./events-model.js";
 import { reportError } from "./actions.js";
+import { when } from "./district-time.js";
 
 const enc = encodeURIComponent;
 const STATUS_LABELS = { on_duty: "On duty", busy: "Busy", off_duty: "Off duty" };
@@ -63,7 +64,6 @@ export class WorkersPanel {
     this.selected = null;
     this.track = [];
     this.grids = null;         // GeoJSON features of the district's grids
-    this.timezone = null;      // the district's (GET /api/hall)
     this.loaded = false;
     this.open = false;
     this.timer = null;
@@ -145,10 +145,8 @@ export class WorkersPanel {
 
   async load() {
     try {
-      const [answer, grids, hall] = await Promise.all([workersApi.list(), this.grids ? null : eventsApi.grids(),
-        this.timezone ? null : request("GET", "/api/hall").catch(() => null)]);  // else the browser's zone
+      const [answer, grids] = await Promise.all([workersApi.list(), this.grids ? null : eventsApi.grids()]);
       if (grids) this.grids = grids.features || [];
-      if (hall) this.timezone = hall.timezone;  // times in the district's clock, as the wall shows them
       this.offset = answer.at - Date.now() / 1000;
       this.staleAfter = answer.stale_after_s;
       this.root.querySelector("[data-testid=stale-after]").textContent = age(answer.stale_after_s);
@@ -320,8 +318,7 @@ export class WorkersPanel {
       add("circle", { cx: sx(b.lon).toFixed(1), cy: sy(b.lat).toFixed(1), r: 8, class: `wk-here wk-${b.status}` });
     }
     this.svg.replaceChildren(svg);
-    const time = (t) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false,
-      timeZone: this.timezone || undefined });
+    const time = (t) => when(t * 1000);  // the district's clock, as everywhere in the console
     this.trackInfo.textContent = this.track.length
       ? `${this.track.length} points, ${time(this.track[0].at)}–${time(this.track[this.track.length - 1].at)}`
         + (this.truncated ? " (the first part of the day only)" : "")
