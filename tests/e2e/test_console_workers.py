@@ -75,7 +75,7 @@ def test_the_workers_tab_lists_workers_live_and_draws_the_track_as_it_grows(open
     expect(row5.locator(".wk-age")).to_contain_text("ago · g01")
     expect(page.get_by_test_id("worker-worker6")).to_contain_text("Busy")
     expect(page.get_by_test_id("worker-worker1")).to_contain_text("g01, g03")
-    expect(page.get_by_test_id("worker-worker1").locator(".wk-age")).to_have_text("no position")
+    expect(page.get_by_test_id("worker-worker30").locator(".wk-age")).to_have_text("no position")  # never reported
     assert int(page.get_by_test_id("count-on_duty").locator("b").inner_text()) >= 1
 
     row5.click()
