@@ -22,6 +22,7 @@ from .events.service import EventService
 from .gis.service import MapService
 from .metrics import Metrics
 from .namespaces import console as console_ns
+from .namespaces import field as field_ns
 from .namespaces import wall as wall_ns
 from .namespaces.common import disconnect_revoked
 from .routes import api
@@ -30,6 +31,8 @@ from .schemas import LayoutState
 from .store import connect, redacted, wait_for_redis
 from .wall_control import WallControl
 from .wall_media import WallMedia
+from .workers.live import PositionsPush
+from .workers.registry import WorkerRegistry
 
 log = logging.getLogger("hall.app")
 
@@ -143,11 +146,12 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     app[appkeys.MAP] = MapService(redis, cfg, app[appkeys.EVENTS])
     app[appkeys.EVENTS].hooks.append(app[appkeys.MAP].on_event)
     app[appkeys.EVENTS].place_of = app[appkeys.MAP].place  # the events' `place`: their address on the map
+    app[appkeys.WORKERS] = WorkerRegistry(redis, cfg, app[appkeys.EVENTS])
 
     # Socket.IO on the same server; the Redis manager shares rooms and broadcasts between processes.
     mgr = socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)
     # Only the hall's own namespaces: the default "/" (which would take anonymous connections) is not one.
-    namespaces = [console_ns.NAMESPACE, wall_ns.NAMESPACE]
+    namespaces = [console_ns.NAMESPACE, wall_ns.NAMESPACE, field_ns.NAMESPACE]
     sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=mgr, cors_allowed_origins=[],
                                ping_interval=10, ping_timeout=10, max_http_buffer_size=1_000_000,
                                namespaces=namespaces)
@@ -155,6 +159,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     app[appkeys.SIO] = sio
     console_ns.register(sio, app)
     wall_ns.register(sio, app)
+    field_ns.register(sio, app)
 
     async def broadcast(event: str, data: dict) -> None:
         await sio.emit(event, data, namespace=console_ns.NAMESPACE, room="consoles")
@@ -169,6 +174,10 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
         await sio.emit(event, data, namespace=console_ns.NAMESPACE, room="consoles")
 
     app[appkeys.EVENTS].hooks.append(event_broadcast)
+    app[appkeys.EVENTS].hooks.append(field_ns.tasks_hook(sio, app[appkeys.EVENTS]))
+    # grid workers: their positions to the centre's consoles (batched), their own status to their phones
+    app[appkeys.WORKERS_PUSH] = PositionsPush(sio, console_ns.NAMESPACE, console_ns.WORKERS_ROOM)
+    app[appkeys.WORKERS].hooks += [app[appkeys.WORKERS_PUSH], field_ns.duty_hook(sio, cfg.workers)]
 
     app[appkeys.MEDIA] = MediaServer(app[appkeys.WALL], cfg.sources, cfg.media_settings())
     wall_media = WallMedia(cfg, redis, app[appkeys.WALL_CONTROL], sio, app[appkeys.METRICS], console_ns.NAMESPACE,
@@ -201,6 +210,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
 
     async def on_cleanup(app: web.Application) -> None:
         await wall_media.stop()  # the media server too: its sessions, encoders and engine
+        await app[appkeys.WORKERS_PUSH].stop()
         await app[appkeys.MAP].stop()
         for task in (appkeys.EVENT_TIMERS, appkeys.LOOP_WATCH, appkeys.REVOCATIONS):
             if task in app:

@@ -17,6 +17,8 @@ from .events.service import EventService
 from .gis.service import MapService
 from .metrics import Metrics
 from .wall_control import WallControl
+from .workers.live import PositionsPush
+from .workers.registry import WorkerRegistry
 
 if TYPE_CHECKING:  # an import cycle (api), or the media stack, which only the routes that use it load
     from media.server import MediaServer
@@ -37,6 +39,8 @@ EVENTS: web.AppKey[EventService] = web.AppKey("events", EventService)
 MAP: web.AppKey[MapService] = web.AppKey("map", MapService)
 SIO: web.AppKey[socketio.AsyncServer] = web.AppKey("sio", socketio.AsyncServer)
 WALL_MEDIA: web.AppKey[WallMedia] = web.AppKey("wall_media")
+WORKERS: web.AppKey[WorkerRegistry] = web.AppKey("workers", WorkerRegistry)
+WORKERS_PUSH: web.AppKey[PositionsPush] = web.AppKey("workers_push", PositionsPush)  # to the centre's consoles
 DATA_DIR: web.AppKey[str] = web.AppKey("data_dir", str)  # set by `hall` (and tests); else server.data_dir
 
 # -- set on start-up --------------------------------------------------------------------------
@@ -44,6 +48,7 @@ EVENT_TIMERS: web.AppKey[asyncio.Task[None]] = web.AppKey("event_timers", asynci
 LOOP_WATCH: web.AppKey[asyncio.Task[None]] = web.AppKey("loop_watch", asyncio.Task)
 REVOCATIONS: web.AppKey[asyncio.Task[None]] = web.AppKey("revocations", asyncio.Task)
 EVENT_DEMO: web.AppKey[asyncio.Task[None]] = web.AppKey("event_demo", asyncio.Task)  # `hall --demo`
+WORKER_DEMO: web.AppKey[asyncio.Task[None]] = web.AppKey("worker_demo", asyncio.Task)  # `hall demo`'s patrols
 MEDIA: web.AppKey[MediaServer] = web.AppKey("media")  # the media server (media/server.py), started by `hall`
 
 # -- the route registry's own tests (tests/test_delivery_registry.py) -------------------------

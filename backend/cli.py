@@ -118,10 +118,17 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
 
             rate = float(os.environ.get("HALL_DEMO_EVENT_RATE") or cfg.events.demo.reports_per_minute)
             app[appkeys.EVENT_DEMO] = asyncio.create_task(EventDemo(app[appkeys.EVENTS], rate).run())
+            from .workers.demo import WorkerDemo  # grid workers patrolling, as phones on the hall's own URL
+
+            local = f"{scheme}://{'127.0.0.1' if host in ('', '0.0.0.0', '::') else host}:{bound}"
+            app[appkeys.WORKER_DEMO] = asyncio.create_task(WorkerDemo(local, cfg, app[appkeys.USERS]).run())
         await _banner(app, cfg, base, url, data_dir, demo, embedded)
         await stop.wait()
         _print("stopping…")
     finally:
+        if appkeys.WORKER_DEMO in app:  # the simulated phones hang up before the server closes
+            app[appkeys.WORKER_DEMO].cancel()
+            await asyncio.gather(app[appkeys.WORKER_DEMO], return_exceptions=True)
         await runner.cleanup()
 
 
@@ -153,6 +160,7 @@ async def _seed_demo(app) -> None:
 
 async def _banner(app, cfg: HallConfig, base: str, url: str, data_dir: str, demo: bool, embedded: bool) -> None:
     from . import appkeys
+    from .workers.demo import simulated_workers
 
     users = app[appkeys.USERS]
     _print("")
@@ -169,11 +177,15 @@ async def _banner(app, cfg: HallConfig, base: str, url: str, data_dir: str, demo
         where = (f"{base}/wall/screens/{screen.id}?token={token}" if token else
                  f"(kiosk token unchanged; `hall token {screen.id} --screen` issues a new one)")
         _print(f"    {screen.id:<12} {screen.kind.upper()} {screen.resolution[0]}x{screen.resolution[1]}  {where}")
-    logins = [(u.name, u.role, u.password) for u in cfg.users if u.password]
+    simulated = simulated_workers(cfg) if demo else []
+    logins = [(u.name, u.role, u.password) for u in cfg.users if u.password and u.name not in simulated]
     if logins:
         _print("  log in as (from the configuration; change these before real use):")
         for name, role, pw in logins:
             _print(f"    {name:<12} {role:<11} password: {pw}")
+        if simulated:
+            _print(f"  grid workers on a simulated patrol: {simulated[0]} ... {simulated[-1]} ({len(simulated)}; "
+                   f"passwords in the configuration)")
     elif cfg.users:
         _print("  log in with the users of the configuration (passwords from their password_env)")
     _print(f"listening on {base}  (Ctrl-C stops{' the hall and its Redis' if embedded else ''})")

@@ -26,6 +26,7 @@ from .events.config import EventsConfig
 from .events.figures import FIGURES
 from .gis.config import GisConfig
 from .roles import Role
+from .workers.config import WorkersConfig
 
 SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip")
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -240,12 +241,23 @@ class HallConfig(_Model):
     users: list[UserConfig] = []
     events: EventsConfig = EventsConfig()
     gis: GisConfig = GisConfig()
+    workers: WorkersConfig = WorkersConfig()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> HallConfig:
         problems = _duplicates(self.model_dump())
         if problems:
             raise ValueError("; ".join(f"{path}: {msg}" for path, msg in problems))
+        return self
+
+    @model_validator(mode="after")
+    def _demo_workers(self) -> HallConfig:
+        workers = {u.name for u in self.users if u.role == Role.WORKER}
+        named = self.workers.demo.simulated if isinstance(self.workers.demo.simulated, list) else []
+        problems = [f"workers.demo.simulated[{i}]: {name!r} is not a user of role worker"
+                    for i, name in enumerate(named) if name not in workers]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def build_wall(self) -> Wall:

@@ -115,7 +115,6 @@ def event_reporters(day: str) -> str:
 
 PSEUDONYM_KEY = f"{PREFIX}:privacy:pseudonym-key"  # string: the key of residents' pseudonyms (privacy.py)
 # -- the map (backend/gis) ----------------------------------------------------------------------
-WORKERS_GEO = f"{PREFIX}:workers:geo"  # GEO set: every grid worker's last position (written by backend/workers)
 
 
 def gis_geo(layer: str) -> str:
@@ -125,3 +124,18 @@ def gis_geo(layer: str) -> str:
 
 GIS_INDEXED = f"{PREFIX}:gis:indexed"  # hash: layer -> digest of what its GEO set holds (re-indexed when it changes)
 GIS_EVENTS_THROUGH = f"{PREFIX}:gis:events-through"  # string: reported-at up to which events are in their GEO set
+
+
+# -- grid workers (backend/workers): live positions and patrol tracks --------------------------
+WORKERS_GEO = f"{PREFIX}:workers:geo"  # GEO set: worker name -> last reported position
+WORKERS_SEEN = f"{PREFIX}:workers:seen"  # sorted set: worker name -> when their position was last reported (epoch s)
+
+
+def worker(name: str) -> str:
+    """Hash of one worker's live state: status, status_at, lat, lon, at, accuracy, grid, call."""
+    return f"{PREFIX}:worker:{name}"
+
+
+def worker_track(name: str) -> str:
+    """Stream: one worker's patrol track (lat, lon, at, status per entry), trimmed to the retention."""
+    return f"{PREFIX}:worker-track:{name}"

@@ -51,3 +51,10 @@ WHEP_WATCH = SCREEN | CONSOLE | roles(Role.INTEGRATION)  # a screen its own only
 MAP_WORKERS = CENTRE | SCREEN
 # Residents' names and contacts: those who call back or meet the reporter on site (privacy.py).
 PERSONAL_DATA = CENTRE | roles(Role.WORKER, Role.DEPARTMENT)
+# Grid workers live (backend/workers): the field page's Socket.IO users, who report duty and position,
+# who sees every worker's position and track (personal data), who may ask for the nearest workers.
+FIELD_PAGE = roles(Role.WORKER, Role.DEPARTMENT)
+PATROL = roles(Role.WORKER)
+WORKERS_SEE = CENTRE
+TRACK_READ = WORKERS_SEE | PATROL  # a worker their own track only (checked per route)
+NEAREST_WORKERS = WORKERS_SEE | roles(Role.INTEGRATION)  # integrations: names, distance, status only

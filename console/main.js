@@ -17,6 +17,7 @@ import { clockRect, textRect } from "./geometry.js";
 import { notify } from "./notice.js";
 import { EventsPanel } from "./events.js";
 import { MapPanel } from "./map/panel.js";
+import { WorkersPanel } from "./workers.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -24,6 +25,7 @@ let disconnectLive = null;
 let views = null;
 let eventsPanel = null;
 let mapPanel = null;
+let workersPanel = null;
 
 // --- login ---------------------------------------------------------------
 
@@ -32,6 +34,7 @@ function showLogin(message) {
   if (views) { views.thumbnails.clear(); views.preview.stop(); views.pictures.stop(); }
   if (eventsPanel) { eventsPanel.reset(); showView("wall"); }
   if (mapPanel) mapPanel.reset();
+  workersPanel?.reset();
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -107,7 +110,8 @@ function buildViews() {
     if (w && w.fit !== e.target.value) actions.setFit(w.id, e.target.value).then(() => renderSelection());
   });
   document.addEventListener("keydown", (e) => {
-    if (e.target.closest("input, textarea, select") || $("#app").hidden || !$("#events").hidden || !$("#map-view").hidden) return;
+    if (e.target.closest("input, textarea, select") || $("#app").hidden || !$("#events").hidden
+      || !$("#map-view").hidden || !$("#workers").hidden) return;
     if ((e.key === "Delete" || e.key === "Backspace") && state.selectedWindow) {
       e.preventDefault();
       actions.deleteWindow(state.selectedWindow);
@@ -120,7 +124,7 @@ function buildViews() {
   return { wallView, library, split, presets, table, thumbnails, preview, pictures };
 }
 
-/** The topbar's tabs: the wall view, or the events panel shown over it (the wall keeps its state). */
+/** The topbar's tabs: the wall view, or the events or workers panel shown over it (the wall keeps its state). */
 function showView(name) {
   for (const tab of document.querySelectorAll(".tabs .tab")) {
     const on = tab.dataset.view === name;
@@ -131,6 +135,8 @@ function showView(name) {
   else eventsPanel.hide();
   if (name === "map") mapPanel.show();
   else mapPanel.hide();
+  if (name === "workers") workersPanel.show();
+  else workersPanel.hide();
 }
 
 for (const tab of document.querySelectorAll(".tabs .tab")) {
@@ -227,6 +233,7 @@ async function start() {
   if (!views) views = buildViews();
   if (!eventsPanel) eventsPanel = new EventsPanel($("#events"), { role: () => session.user?.role });
   if (!mapPanel) mapPanel = new MapPanel($("#map-view"), { session, host: mapHost() });
+  if (!workersPanel) workersPanel = new WorkersPanel($("#workers"));
   update({ user: session.user });
   tickClock();
   loadHall();
@@ -254,8 +261,8 @@ async function start() {
     on: {
       event: (n) => { eventsPanel.onNotice(n); mapPanel.onEvent(n); },
       "event:warning": (w) => eventsPanel.onWarning(w),
-      "workers:positions": (msg) => mapPanel.onWorkers(msg),
-      connect: () => { eventsPanel.resync(); mapPanel.resync(); },
+      "workers:positions": (msg) => { mapPanel.onWorkers(msg); workersPanel.onPositions(msg); },
+      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); },
     },
   });
 }

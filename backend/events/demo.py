@@ -56,7 +56,10 @@ class EventDemo:
         without = [d.id for d in svc.ecfg.departments if self.department.name not in d.users]
         if without:
             log.warning("event demo: %s cannot handle for %s", self.department.name, ", ".join(without))
-        people = set(users) - self.accounts
+        from ..workers.demo import simulated_workers
+
+        # the workers `hall demo` walks on patrol are no people at a phone: the flow stands in for them too
+        people = set(users) - self.accounts - set(simulated_workers(svc.cfg))
         # A grid looked after by a person (worker1) keeps its field steps for them; the flow's grid worker
         # stands in for the workers the grid data names but who have no account, so it may see their grids.
         self.people_grids = frozenset(g.id for g in svc.grids.grids if g.worker in people)

@@ -1,1 +1,2 @@
-"""Socket.IO namespaces, one module each: `/console` (operators) and `/wall` (screens)."""
+"""Socket.IO namespaces, one module each: `/console` (operators), `/wall` (screens), `/field` (grid workers
+and departments on their phones)."""

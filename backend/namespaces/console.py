@@ -8,12 +8,13 @@ import socketio
 
 from .. import appkeys
 from ..auth import Identity
-from ..roles import CONSOLE, WALL_READ, WALL_WRITE
+from ..roles import CONSOLE, WALL_READ, WALL_WRITE, WORKERS_SEE
 from ..schemas import LayoutIn
 from .common import admit, authenticate, on_event, parse
 
 NAMESPACE = "/console"
 ROOM = "consoles"
+WORKERS_ROOM = "consoles:workers"  # consoles of roles.WORKERS_SEE: the workers' live positions (personal data)
 
 
 def register(sio: socketio.AsyncServer, app: Any) -> None:
@@ -27,6 +28,8 @@ def register(sio: socketio.AsyncServer, app: Any) -> None:
         await admit(sio, sid, NAMESPACE, ident, auth["token"])
         metrics.sockets.labels(NAMESPACE).inc()
         await sio.enter_room(sid, ROOM, namespace=NAMESPACE)
+        if ident.role in WORKERS_SEE:
+            await sio.enter_room(sid, WORKERS_ROOM, namespace=NAMESPACE)
         await sio.emit("layout", (await wc.layout()).model_dump(mode="json"), to=sid, namespace=NAMESPACE)
         await sio.emit("presets", {"presets": [p.model_dump(mode="json") for p in await wc.presets()]},
                        to=sid, namespace=NAMESPACE)

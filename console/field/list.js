@@ -4,7 +4,6 @@ import { api, loadWords } from "./api.js";
 import { h, isClosed, light, say, stateLabel, taskActions, actionLabel, errorText } from "./ui.js";
 import { districtTime, label, terms } from "/console/events-vocab.js";
 
-const REFRESH_MS = 30_000;
 const RECENT = 200;  // newest events of the scope, for "all open" and "closed"
 // Besides the newest events, the server lists what waits for this user's step (`needs_me`) and what is
 // still open (`open`), so an older task never drops out behind newer events.
@@ -139,11 +138,10 @@ export class TaskList {
     });
   }
 
-  /** The quiet periodic refresh while the list is on screen. */
+  /** Load the list as it comes on screen; afterwards the hall's `tasks` pushes reload it (main.js). */
   start() {
     this.stop();
     this.refresh();
-    this.timer = setInterval(() => { if (!document.hidden) this.refresh(); }, REFRESH_MS);
   }
 
   stop() {

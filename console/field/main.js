@@ -2,6 +2,8 @@
 
 import { api, session, whenUnauthorized } from "./api.js";
 import { EventDetail } from "./detail.js";
+import { DutyBar } from "./duty.js";
+import { connectField } from "./live.js";
 import { TaskList } from "./list.js";
 import { ReportForm } from "./report.js";
 import { errorText, say } from "./ui.js";
@@ -11,6 +13,8 @@ const ROLE_NAMES = { worker: "grid worker", department: "department handler" };
 const $ = (id) => document.getElementById(id);
 
 let views = null;  // {tasks, detail, report} once logged in
+let field = null;  // {socket, duty}: the /field connection, and a worker's duty switch
+let pushed = null; // a list reload asked for by a `tasks` push, a moment later (pushes come in bursts)
 
 function show(section) {
   for (const id of ["login", "denied", "app"]) $(id).hidden = id !== section;
@@ -32,6 +36,10 @@ function showDenied(user) {
 function stopViews() {
   views?.tasks.stop();
   views = null;
+  field?.duty?.stop();
+  field?.duty?.el.remove();
+  field?.socket.disconnect();
+  field = null;
   $("views").replaceChildren();
 }
 
@@ -48,7 +56,26 @@ function startApp(user) {
     }),
   };
   $("views").append(views.tasks.el, views.detail.el, views.report.el);
+  connectLive(user);
   route();
+}
+
+/** The /field connection: the list reloads when the hall says an event of this user changed (and after a
+ * reconnect, when pushes may have been missed); a worker gets the duty switch. */
+function connectLive(user) {
+  const reloadList = () => {
+    if (views && !views.tasks.el.hidden && !pushed) {
+      pushed = setTimeout(() => { pushed = null; views?.tasks.refresh(); }, 1000);
+    }
+  };
+  let reconnect = false;  // the first connect follows the list's own first load
+  const socket = connectField(session.token, {
+    tasks: reloadList,
+    connect: () => { if (reconnect) reloadList(); reconnect = true; },
+  });
+  const duty = user.role === "worker" ? new DutyBar(socket) : null;
+  if (duty) $("app").insertBefore(duty.el, $("flash"));
+  field = { socket, duty };
 }
 
 function flash(text, kind = "info") {
