@@ -143,10 +143,10 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     app[appkeys.USERS] = Users(redis, cfg.auth)
     app[appkeys.WALL_CONTROL] = WallControl(redis, cfg, app[appkeys.WALL])
     app[appkeys.EVENTS] = EventService(redis, cfg, lambda: app.get(appkeys.DATA_DIR) or cfg.server.data_dir)
-    app[appkeys.MAP] = MapService(redis, cfg, app[appkeys.EVENTS])
+    app[appkeys.WORKERS] = WorkerRegistry(redis, cfg, app[appkeys.EVENTS])
+    app[appkeys.MAP] = MapService(redis, cfg, app[appkeys.EVENTS], app[appkeys.WORKERS])
     app[appkeys.EVENTS].hooks.append(app[appkeys.MAP].on_event)
     app[appkeys.EVENTS].place_of = app[appkeys.MAP].place  # the events' `place`: their address on the map
-    app[appkeys.WORKERS] = WorkerRegistry(redis, cfg, app[appkeys.EVENTS])
 
     # Socket.IO on the same server; the Redis manager shares rooms and broadcasts between processes.
     mgr = socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)

@@ -73,6 +73,7 @@ async def make_client(redis_url: str, data_dir, cfg=CFG):
     for u in cfg.users:
         await redis.hset(keys.user(u.name), mapping={"name": u.name, "role": u.role, "password_hash": "-",
                                                          "display_name": u.display_name or u.name})
+        await redis.sadd(keys.USERS, u.name)
     return client
 
 

@@ -52,13 +52,20 @@ async def test_every_layer_is_served_as_geojson_with_the_demo_district(api):
     await get(api, "/api/gis/layers/grids", {}, 401)
 
 
+async def on_patrol(api, *walkers: tuple[str, float, float]) -> None:
+    """Workers on duty at these places, through the registry the phones' reports go to."""
+    registry = api.app[appkeys.WORKERS]
+    for name, lat, lon in walkers:
+        await registry.set_status(name, "on_duty")
+        await registry.report_position(name, lat, lon, accuracy=8)
+
+
 async def test_box_around_an_event_lists_resources_and_what_it_affects(api):
     who = await tokens(api)
     earlier = await report(api, who["integration"], lat=36.6470, lon=117.0985)
     far = await report(api, who["integration"], lat=36.6700, lon=117.1600)
     now = await report(api, who["integration"], lat=NEAR_SCHOOL[0], lon=NEAR_SCHOOL[1])
-    redis = api.app[appkeys.REDIS]
-    await redis.geoadd(keys.WORKERS_GEO, [117.0992, 36.6468, "worker1", 117.1500, 36.6700, "worker5"])
+    await on_patrol(api, ("worker1", 36.6468, 117.0992), ("worker5", 36.6700, 117.1500))
     box = "w=117.0950&s=36.6440&e=117.1030&n=36.6500"
     out = await get(api, f"/api/gis/area?{box}&exclude={now}", who["commander1"])
     assert out["shape"]["kind"] == "box"
@@ -96,7 +103,7 @@ async def test_earlier_events_are_those_of_the_period(api):
 
 async def test_experts_see_the_area_without_the_workers_positions(api):
     who = await tokens(api)
-    await api.app[appkeys.REDIS].geoadd(keys.WORKERS_GEO, [117.0992, 36.6468, "worker1"])
+    await on_patrol(api, ("worker1", 36.6468, 117.0992))
     out = await get(api, f"/api/gis/area?lat={NEAR_SCHOOL[0]}&lon={NEAR_SCHOOL[1]}&radius_m=300", who["expert1"])
     assert out["workers"] == {"total": None, "items": [], "shown": False}
     for name in ("worker1", "dept1", "integration"):
@@ -105,8 +112,10 @@ async def test_experts_see_the_area_without_the_workers_positions(api):
     await get(api, "/api/gis/workers", who["worker1"], 403)
     screen = await api.app[appkeys.USERS].screen_token("led-main")
     seen = await get(api, "/api/gis/workers", {"Authorization": f"Bearer {screen}"})
-    assert seen["workers"] == [{"name": "worker1", "display_name": "Grid worker Chen", "lat": pytest.approx(36.6468),
-                                "lon": pytest.approx(117.0992), "grids": ["g01", "g03"]}]
+    [w] = seen["workers"]
+    assert (w["name"], w["display_name"], w["status"], w["grids"]) == ("worker1", "Grid worker Chen", "on_duty",
+                                                                        ["g01", "g03"])
+    assert (w["lat"], w["lon"]) == (pytest.approx(36.6468), pytest.approx(117.0992))
 
 
 @pytest.mark.parametrize("query, path", [

@@ -36,7 +36,7 @@ def test_a_walker_stays_in_its_grid_and_moves_at_its_pace():
     demo = WorkerDemo("http://127.0.0.1:1", CFG, users=None, seed=1)  # type: ignore[arg-type]
     (grid,) = demo.patrol_area("worker3", 0)[:1]
     assert demo.patrol_area("worker3", 0)[0].id == "g05"  # their own grids first
-    assert demo.patrol_area("worker20", 19)[0].id in {g.id for g in demo.grids.index.grids}  # no grid: one by turn
+    assert demo.patrol_area("worker20", 19)[0].id in {g.id for g in demo.grids.grids}  # no grid: one by turn
     rng = random.Random(3)
     for _ in range(50):
         assert grid.contains(*random_point(grid, rng))

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.config import DEFAULT_CONFIG, load_config
+from backend.events.geo import GridIndex
 from backend.workers.config import NearestConfig, WorkersConfig
-from backend.workers.grids import WorkerGrids
 from backend.workers.model import GridWorker, distance_m, outside_view
 from backend.workers.nearest import WHY, metres, select
 
@@ -122,14 +122,15 @@ def test_radius_steps_must_grow():
 
 def test_a_worker_may_look_after_several_grids_and_a_grid_have_several_workers():
     geo = load_config(DEFAULT_CONFIG).events.grids_geojson
-    features = [dict(f, properties=dict(f["properties"])) for f in geo["features"]]
+    features = [dict(f, properties={k: v for k, v in f["properties"].items() if k != "workers"})
+                for f in geo["features"][:3]]
     features[0]["properties"]["workers"] = ["worker1", "worker9", "worker10"]
     features[1]["properties"]["workers"] = ["worker9"]
-    grids = WorkerGrids({**geo, "features": features})
+    grids = GridIndex.from_geojson({**geo, "features": features})
     assert grids.workers_of("g01") == ("worker1", "worker9", "worker10")
     assert grids.of_worker("worker9") == ("g01", "g02")
     assert grids.of_worker("worker1") == ("g01", "g03")  # g03 through its `worker` alone
-    assert grids.locate(36.6475, 117.1021) == "g01"
+    assert grids.locate(36.6475, 117.1021).id == "g01"
     assert grids.locate(10.0, 10.0) is None
 
 

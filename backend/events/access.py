@@ -32,9 +32,8 @@ class Access:
         self.place_of: Callable[[float | None, float | None], str | None] | None = None
         self.dept_of_user: dict[str, frozenset[str]] = {}
         self.grids_of_worker: dict[str, frozenset[str]] = {}
-        for g in grids.grids:
-            if g.worker:
-                self.grids_of_worker[g.worker] = self.grids_of_worker.get(g.worker, frozenset()) | {g.id}
+        for name, grid_ids in grids.workers.items():  # every grid a worker looks after, not only as its main one
+            self.grids_of_worker[name] = frozenset(grid_ids)
         for d in ecfg.departments:
             for u in d.users:
                 self.dept_of_user[u] = self.dept_of_user.get(u, frozenset()) | {d.id}
@@ -167,4 +166,4 @@ class Access:
         return {"id": ev.id, "version": ev.version, "state": ev.state, "action": action, "by": by,
                 "channel": ev.channel, "category": ev.category, "grid": ev.grid, "department": ev.department,
                 "level": ev.level, "urgency": ev.urgency, "supervised": ev.supervised, "overdue": ev.overdue,
-                "light": cd["light"] if cd else None, "lat": ev.lat, "lon": ev.lon}
+                "light": cd["light"] if cd else None, "lat": ev.lat, "lon": ev.lon, "open": ev.state in wf.OPEN}

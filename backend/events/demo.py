@@ -62,7 +62,7 @@ class EventDemo:
         people = set(users) - self.accounts - set(simulated_workers(svc.cfg))
         # A grid looked after by a person (worker1) keeps its field steps for them; the flow's grid worker
         # stands in for the workers the grid data names but who have no account, so it may see their grids.
-        self.people_grids = frozenset(g.id for g in svc.grids.grids if g.worker in people)
+        self.people_grids = frozenset(g.id for g in svc.grids.grids if people & set(g.workers))
         stand_in = frozenset(g.id for g in svc.grids.grids) - self.people_grids
         svc.grids_of_worker[self.worker.name] = svc.grids_of_worker.get(self.worker.name, frozenset()) | stand_in
 

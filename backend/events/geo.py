@@ -19,9 +19,10 @@ class Grid:
     name: str
     community: str | None
     street: str | None
-    worker: str | None
+    worker: str | None  # the grid's main worker
     polygons: tuple[tuple[Ring, ...], ...]  # each polygon: outer ring, then holes
     bbox: tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
+    workers: tuple[str, ...] = ()  # every worker of the grid, the main one first
 
     def contains(self, lat: float, lon: float) -> bool:
         x0, y0, x1, y1 = self.bbox
@@ -76,11 +77,31 @@ def _ring(raw: Any, where: str) -> Ring:
 
 
 class GridIndex:
-    """The grids of the district, found by point."""
+    """The grids of the district, found by point, and who looks after which (a grid's main `worker` and its
+    `workers` list: a worker may have several grids, a grid several workers): the one place that reads it."""
 
     def __init__(self, grids: list[Grid]) -> None:
         self.grids = grids
         self.by_id = {g.id: g for g in grids}
+        of_worker: dict[str, list[str]] = {}
+        for g in grids:
+            for name in g.workers:
+                of_worker.setdefault(name, []).append(g.id)
+        self._of_worker = {k: tuple(v) for k, v in of_worker.items()}
+
+    def of_worker(self, name: str) -> tuple[str, ...]:
+        """The grids `name` looks after, in the GeoJSON's order."""
+        return self._of_worker.get(name, ())
+
+    def workers_of(self, grid_id: str) -> tuple[str, ...]:
+        """The workers of one grid, its main worker first."""
+        g = self.by_id.get(grid_id)
+        return g.workers if g is not None else ()
+
+    @property
+    def workers(self) -> dict[str, tuple[str, ...]]:
+        """Every grid worker -> their grids."""
+        return dict(self._of_worker)
 
     @classmethod
     def from_geojson(cls, data: Any) -> GridIndex:
@@ -114,8 +135,12 @@ class GridIndex:
                 polys.append(tuple(_ring(r, f"{where}.geometry.coordinates[{p}][{k}]") for k, r in enumerate(rings)))
             pts = [pt for poly in polys for pt in poly[0]]
             bbox = (min(x for x, _ in pts), min(y for _, y in pts), max(x for x, _ in pts), max(y for _, y in pts))
+            listed = props.get("workers")
+            if listed is not None and not (isinstance(listed, list) and all(isinstance(n, str) for n in listed)):
+                raise GeoError(f"{where}.properties.workers: a list of user names")
+            names = tuple(n for n in dict.fromkeys([props.get("worker"), *(listed or [])]) if isinstance(n, str) and n)
             grids.append(Grid(gid, str(props.get("name") or gid), props.get("community"), props.get("street"),
-                              props.get("worker"), tuple(polys), bbox))
+                              props.get("worker"), tuple(polys), bbox, names))
         return cls(grids)
 
     def locate(self, lat: float, lon: float) -> Grid | None:
@@ -135,5 +160,3 @@ class GridIndex:
                 out.add(g.street)
         return out
 
-    def worker_grids(self, worker: str) -> list[str]:
-        return [g.id for g in self.grids if g.worker == worker]

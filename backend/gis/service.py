@@ -15,10 +15,10 @@ from .. import keys
 from ..config import HallConfig
 from ..events.service import EventService
 from ..events.workflow import countdown
-from . import workers as map_workers
+from ..workers.registry import WorkerRegistry
 from .address import PlaceFinder
 from .district import District
-from .index import Shape, backfill_events, index_district, index_event, search
+from .index import Box, Shape, backfill_events, index_district, index_event, search
 
 log = logging.getLogger("hall.gis")
 
@@ -27,13 +27,13 @@ AREA_EVENTS_MAX = 5_000  # most events of an area whose states are counted (the 
 
 
 class MapService:
-    def __init__(self, redis: aioredis.Redis, cfg: HallConfig, events: EventService) -> None:
+    def __init__(self, redis: aioredis.Redis, cfg: HallConfig, events: EventService, workers: WorkerRegistry) -> None:
         self.redis = redis
         self.cfg = cfg
         self.events = events
+        self.workers = workers  # grid workers' live positions (backend/workers)
         self.district = District(cfg)
         self.finder = PlaceFinder(self.district, cfg.gis.address_radius_m)
-        self.registry: Any = None  # the workers' WorkerRegistry, once the hall has one (see workers.py)
         self.backfill: asyncio.Task[int] | None = None
 
     def place(self, lat: float | None, lon: float | None) -> str | None:
@@ -56,10 +56,15 @@ class MapService:
             await index_event(self.redis, data["id"], data.get("lat"), data.get("lon"))
 
     async def workers_within(self, shape: Shape) -> list[dict]:
-        return await map_workers.within(self.redis, self.district, shape, self.registry)
+        """Workers whose last position is inside the shape, nearest its centre first (personal data: the
+        route shows them to roles.WORKERS_SEE only)."""
+        if isinstance(shape, Box):
+            return list(await self.workers.within_box(shape.w, shape.s, shape.e, shape.n))
+        return list(await self.workers.within_radius(shape.lat, shape.lon, shape.radius_m))
 
     async def worker_positions(self) -> list[dict]:
-        return await map_workers.positions(self.redis, self.district, self.registry)
+        """Every worker's last position (the map's live layer before the first `workers:positions` push)."""
+        return [w.position() for w in await self.workers.list() if w.lat is not None]
 
     async def events_in(self, shape: Shape, since: float, until: float, limit: int, exclude: str | None,
                         reader: Any) -> dict:

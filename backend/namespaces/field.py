@@ -62,7 +62,7 @@ def register(sio: socketio.AsyncServer, app: Any) -> None:
     async def position(sid: str, who: Identity, data: Any) -> dict:
         body = parse(PositionIn, data)
         w = await registry.report_position(who.name, body.lat, body.lon, body.accuracy, body.at)
-        grid = registry.grids.grid(w.grid) if w.grid else None
+        grid = registry.grids.by_id.get(w.grid) if w.grid else None
         return {"ok": True, "status": w.status, "at": w.at, "grid": w.grid, "grid_name": grid.name if grid else None}
 
 

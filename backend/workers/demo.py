@@ -15,10 +15,9 @@ import socketio
 
 from ..auth import Users
 from ..config import HallConfig
-from ..events.geo import Grid
+from ..events.geo import Grid, GridIndex
 from ..namespaces.field import NAMESPACE
 from ..roles import Role
-from .grids import WorkerGrids
 from .model import REPORTING, Status
 
 log = logging.getLogger("hall.workers.demo")
@@ -65,13 +64,13 @@ class WorkerDemo:
         self.cfg = cfg
         self.users = users
         self.rng = random.Random(seed)
-        self.grids = WorkerGrids(cfg.events.grids_geojson)
+        self.grids = GridIndex.from_geojson(cfg.events.grids_geojson) if cfg.events.grids_geojson else GridIndex([])
         self.names = simulated_workers(cfg)
 
     def patrol_area(self, name: str, i: int) -> list[Grid]:
         """The worker's own grids; one by turn for a worker on no grid (a district file without `workers`)."""
-        own = [g for g in (self.grids.grid(gid) for gid in self.grids.of_worker(name)) if g is not None]
-        every = self.grids.index.grids
+        own = [self.grids.by_id[gid] for gid in self.grids.of_worker(name)]
+        every = self.grids.grids
         return own or ([every[i % len(every)]] if every else [])
 
     def draw_status(self) -> str:
@@ -82,7 +81,7 @@ class WorkerDemo:
         return Status.BUSY if r < d.off_duty_share + d.busy_share else Status.ON_DUTY
 
     async def run(self) -> None:
-        if not self.names or not self.grids.index.grids:
+        if not self.names or not self.grids.grids:
             log.warning("worker demo: no simulated workers or no grids; nothing to do")
             return
         log.info("worker demo started", extra={"workers": len(self.names), "url": self.url})

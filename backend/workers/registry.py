@@ -14,8 +14,8 @@ import redis.asyncio as aioredis
 from .. import keys
 from ..config import HallConfig
 from ..errors import Conflict, Invalid
+from ..events.geo import GridIndex
 from ..roles import Role
-from .grids import WorkerGrids
 from .model import REPORTING, STATUSES, GridWorker, Status, distance_m
 from .nearest import select
 
@@ -44,7 +44,8 @@ class WorkerRegistry:
         self.redis = redis
         self.cfg = cfg.workers
         self.events = events
-        self.grids = WorkerGrids(cfg.events.grids_geojson)
+        self.grids = (events.grids if events is not None else
+                      GridIndex.from_geojson(cfg.events.grids_geojson) if cfg.events.grids_geojson else GridIndex([]))
         self.hooks: list[Hook] = []
         self._report = redis.register_script(_REPORT)
         self._status = redis.register_script(_STATUS)
@@ -52,9 +53,9 @@ class WorkerRegistry:
         self._people_at = -math.inf
 
     # -- who the workers are ----------------------------------------------------------------------
-    async def people(self) -> dict[str, str]:
+    async def people(self, refresh: bool = False) -> dict[str, str]:
         """Worker accounts (role worker) -> display name; cached for a few seconds."""
-        if time.monotonic() - self._people_at > _PEOPLE_TTL:
+        if refresh or time.monotonic() - self._people_at > _PEOPLE_TTL:
             names = sorted(await self.redis.smembers(keys.USERS))
             async with self.redis.pipeline(transaction=False) as pipe:
                 for n in names:
@@ -66,6 +67,8 @@ class WorkerRegistry:
 
     async def _load(self, names: Names) -> Workers:
         people = await self.people()
+        if any(n not in people for n in names):  # an account made since the cache was read
+            people = await self.people(refresh=True)
         async with self.redis.pipeline(transaction=False) as pipe:
             for n in names:
                 pipe.hgetall(keys.worker(n))
@@ -93,7 +96,8 @@ class WorkerRegistry:
         at = now if at is None else min(at, now)  # a phone clock running ahead is taken as now
         if at < now - retention_s:
             raise Invalid("position too old", errors=[{"path": "at", "message": "older than the track retention"}])
-        grid = self.grids.locate(lat, lon) or ""
+        located = self.grids.locate(lat, lon)
+        grid = located.id if located is not None else ""
         status, kept = await self._report(
             keys=[keys.worker(name), keys.WORKERS_GEO, keys.WORKERS_SEEN, keys.worker_track(name)],
             args=[name, repr(lat), repr(lon), repr(at), "" if accuracy is None else repr(accuracy), grid,

@@ -3,11 +3,9 @@
 
 import { loadMapLibre, usePmtiles } from "./maplibre.js";
 import { baseStyle, districtLayers, liveLayers, CLICKABLE, TOGGLES, STALE_AFTER_S } from "./style.js";
-import { OPEN_STATES } from "../events-model.js";
 
 const EMPTY = { type: "FeatureCollection", features: [] };
 const LIVE_SOURCES = ["heat", "area", "track", "events", "workers"];
-const OPEN = new Set(OPEN_STATES);
 
 /** Seconds since `at` (epoch seconds or an ISO string); null when unknown. */
 export function ageSeconds(at, now = Date.now() / 1000) {
@@ -190,7 +188,7 @@ export class HallMap {
 
   /** One `event` notice: moves, recolours, or (closed and final states) removes the event's dot. */
   upsertEvent(n) {
-    if (n.state && !OPEN.has(n.state)) this.events.delete(n.id);
+    if (n.open === false) this.events.delete(n.id);  // the notice says whether it is still open
     else this.putEvent(n, this.events.get(n.id)?.properties);
     this.flushEvents();
   }

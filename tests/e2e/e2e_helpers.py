@@ -80,3 +80,32 @@ def wait_js(page: Page, expression: str, arg: Any = None, timeout: float = 10.0,
                 raise AssertionError(f"timed out after {timeout} s waiting for {expression[:80]!r}")
             return value
         page.wait_for_timeout(every * 1000)
+
+
+def on_patrol(hall, worker: str, lat: float, lon: float, then: list[tuple[float, float]] = (),
+              every_s: float = 0.3) -> None:
+    """A grid worker on duty at a place (and walking on to `then`), reported the way the field page does: over
+    /field with their token."""
+    import asyncio
+
+    import socketio
+
+    async def report() -> None:
+        sio = socketio.AsyncClient(reconnection=False)
+        await sio.connect(hall.url, namespaces=["/field"], auth={"token": hall.token(worker)},
+                          transports=["websocket"], wait_timeout=10)
+        try:
+            duty = await sio.call("duty", {"status": "on_duty"}, namespace="/field", timeout=10)
+            assert duty.get("ok"), duty
+            for i, (y, x) in enumerate([(lat, lon), *then]):
+                if i:
+                    await asyncio.sleep(every_s)
+                ack = await sio.call("position", {"lat": y, "lon": x, "accuracy": 8}, namespace="/field", timeout=10)
+                assert ack.get("ok"), ack
+        finally:
+            await sio.disconnect()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
+        pool.submit(asyncio.run, report()).result(timeout=60)

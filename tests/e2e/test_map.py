@@ -6,14 +6,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
-import redis as sync_redis
 from playwright.sync_api import Page, expect
 
-from tests.e2e.e2e_helpers import api_call
+from tests.e2e.e2e_helpers import api_call, on_patrol, wait_js
 
 pytestmark = pytest.mark.e2e
 
@@ -105,9 +103,7 @@ def test_around_an_event_the_map_lists_workers_cameras_residents_and_earlier_eve
         "lat": SCHOOL[0], "lon": SCHOOL[1] + 0.0004}, user="integration")
     assert status == 201, body
     eid = body["event"]["id"]
-    r = sync_redis.Redis.from_url(hall.redis_url)
-    r.geoadd("hall:workers:geo", [SCHOOL[1] - 0.0006, SCHOOL[0] - 0.0003, "worker1"])
-    r.close()
+    on_patrol(hall, "worker1", SCHOOL[0] - 0.0003, SCHOOL[1] - 0.0006)
 
     page = open_console("commander1")
     page.get_by_test_id("tab-map").click()
@@ -156,9 +152,7 @@ def report_at(hall, lat: float, lon: float, user: str = "integration", channel: 
 
 def test_the_console_event_detail_shows_the_map_around_it_and_its_address(open_console, hall, tmp_path):
     ev = report_at(hall, *SCHOOL)
-    r = sync_redis.Redis.from_url(hall.redis_url)
-    r.geoadd("hall:workers:geo", [SCHOOL[1] + 0.001, SCHOOL[0], "worker1"])
-    r.close()
+    on_patrol(hall, "worker1", SCHOOL[0], SCHOOL[1] + 0.001)
     page = open_console("operator1")
     page.get_by_test_id("tab-events").click()
     row = page.get_by_test_id(f"event-row-{ev['id']}")
@@ -219,21 +213,8 @@ def test_the_heat_map_of_a_period_and_the_pilot_street_in_3d(open_console, hall,
 
 
 def test_a_workers_patrol_track_plays_back_on_the_map(open_console, hall):
-    _, doc = api_call(hall, "GET", "/api/openapi.json")
-    if "/api/workers/{name}/track" not in doc["paths"]:
-        pytest.skip("patrol tracks come with the grid workers' registry (backend/workers), not in this hall yet")
-    import socketio  # the field page's own path: worker1's phone reports positions on /field
-
-    client = socketio.SimpleClient()
-    client.connect(hall.url, namespace="/field", auth={"token": hall.token("worker1")}, transports=["websocket"])
-    try:
-        client.call("duty", {"status": "on_duty"}, timeout=10)
-        for i in range(5):
-            client.call("position", {"lat": 36.6450 + i * 0.0004, "lon": 117.1000 + i * 0.0003, "accuracy": 8},
-                        timeout=10)
-            time.sleep(0.3)
-    finally:
-        client.disconnect()
+    walk = [(36.6450 + i * 0.0004, 117.1000 + i * 0.0003) for i in range(5)]  # worker1's phone on /field
+    on_patrol(hall, "worker1", *walk[0], then=walk[1:])
     page = open_console("commander1")
     page.get_by_test_id("tab-map").click()
     map_ready(page)
@@ -288,8 +269,8 @@ def test_a_pmtiles_base_map_served_by_the_hall_draws_under_the_map_within_the_cs
         page.get_by_test_id("tab-map").click()
         map_ready(page)
         the_map = page.get_by_test_id("map")
-        page.wait_for_function("""() => { const m = document.querySelector('[data-testid=map]').hallMap.map;
-                                          return m.getSource('tiles') && m.areTilesLoaded(); }""", timeout=20_000)
+        wait_js(page, """() => { const m = document.querySelector('[data-testid=map]').hallMap.map;
+                                          return m.getSource('tiles') && m.areTilesLoaded(); }""", timeout=20)
         # a corner of the map (outside the district's layers) shows the base map: magenta under the background
         rgb = the_map.evaluate("""e => {
             const gl = e.hallMap.map.getCanvas();
@@ -305,9 +286,7 @@ def test_a_pmtiles_base_map_served_by_the_hall_draws_under_the_map_within_the_cs
 
 def test_grid_workers_are_on_the_map_and_one_clicked_shows_their_grids_tasks_and_call(open_console, hall):
     spot = (36.6600, 117.1440)  # Wetland grid 2: worker4's
-    r = sync_redis.Redis.from_url(hall.redis_url)
-    r.geoadd("hall:workers:geo", [spot[1], spot[0], "worker4"])
-    r.close()
+    on_patrol(hall, "worker4", spot[0], spot[1])
     report_at(hall, spot[0] - 0.002, spot[1] + 0.002)  # an open event in worker4's grids
     page = open_console("commander1")
     page.get_by_test_id("tab-map").click()
