@@ -128,12 +128,25 @@ class CallMedia:
         for s in self.sides.values():
             self.server.add_source(s.source, s.label)
         for s in self.sides.values():
-            size = self.video.portrait if s.portrait else self.video.landscape
-            other = self._other(s.name)
-            view = Window(id="other", kind="video", rect=Rect(0, 0, *size), source=other.source.id,
-                          title=other.label, fit="contain")
-            self.server.add_output(s.output_id, size, Layout(windows=[view]), kind="call")
+            self.server.add_output(s.output_id, self._size(s), self._view(s), kind="call")
         self.mixer.start()
+
+    def _size(self, s: _Side) -> tuple[int, int]:
+        return self.video.portrait if s.portrait else self.video.landscape
+
+    def _view(self, s: _Side) -> Layout:
+        """What side `s` sees: the other side's camera in its own proportions, labelled with who it is."""
+        other = self._other(s.name)
+        return Layout(windows=[Window(id="other", kind="video", rect=Rect(0, 0, *self._size(s)),
+                                      source=other.source.id, title=other.label, fit="contain")])
+
+    def set_labels(self, caller: str, callee: str) -> None:
+        """Who each side is, once known (the worker who answered): on the other side's picture."""
+        for s, label in ((self.sides["caller"], caller), (self.sides["callee"], callee)):
+            s.label = label
+            s.source.name = label
+        for s in self.sides.values():
+            self.server.set_output_layout(s.output_id, self._view(s))
 
     # -- a side (re)joins ---------------------------------------------------------------------------
     async def join(self, side: Side, offer_sdp: str, owner: str) -> str:
