@@ -190,7 +190,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     # calls: ringing, records and their media through the media server; pushed to the caller's console and the
     # worker's phone (their own rooms)
     calls = CallService(redis, cfg.calls, app[appkeys.MEDIA], app[appkeys.WORKERS], app[appkeys.EVENTS],
-                        app[appkeys.WALL_CONTROL])
+                        app[appkeys.WALL_CONTROL], lambda: app.get(appkeys.DATA_DIR) or cfg.server.data_dir)
     app[appkeys.CALLS] = calls
 
     async def call_push(what: str, data: dict, to: tuple[str, str]) -> None:

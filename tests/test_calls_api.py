@@ -6,7 +6,9 @@ on the event, the call on the wall, the record on the event, and who may do what
 from __future__ import annotations
 
 import asyncio
+import io
 
+import numpy as np
 import pytest
 
 from backend import appkeys, keys
@@ -221,3 +223,44 @@ async def test_who_may_start_answer_see_and_join_calls(hall):
     record = await hall.app[appkeys.CALLS].get(cid)
     assert record.outcome == "cancelled"
     assert await hall.app[appkeys.REDIS].zscore(keys.calls_of_event(eid), cid) is not None
+
+
+async def test_a_recorded_call_is_an_mp4_of_the_picture_and_both_voices_for_those_who_see_the_event(hall):
+    import av
+
+    eid = await an_event(hall)
+    await on_duty(hall, "worker2", 80)
+    console, field = Side("red", 700.0), Side("blue", 1300.0)
+    try:
+        cid = (await post(hall, "/api/calls", "commander1", {"mode": "worker", "worker": "worker2", "event": eid},
+                          201))["call"]["id"]
+        refused = await hall.post(f"/api/calls/{cid}/recording", json={"on": True}, headers=hall.who["commander1"])
+        assert refused.status == 409  # nothing to record before an answer
+        await post(hall, f"/api/calls/{cid}/answer", "worker2")
+        for side, who in ((console, "commander1"), (field, "worker2")):
+            await side.pc.setLocalDescription(await side.pc.createOffer())
+            resp = await hall.post(f"/api/calls/{cid}/join", data=side.pc.localDescription.sdp,
+                                   headers={**hall.who[who], "Content-Type": "application/sdp"})
+            from aiortc import RTCSessionDescription
+            await side.pc.setRemoteDescription(RTCSessionDescription(await resp.text(), "answer"))
+        await console.colour("blue")
+        started = (await post(hall, f"/api/calls/{cid}/recording", "commander1", {"on": True}))["call"]
+        assert started["recording"]["state"] == "recording" and "file" not in started["recording"]
+        await asyncio.sleep(3)
+        await post(hall, f"/api/calls/{cid}/hangup", "commander1")
+    finally:
+        await console.close()
+        await field.close()
+    call = (await (await hall.get(f"/api/calls?event={eid}", headers=hall.who["operator1"])).json())["calls"][0]
+    assert call["recording"]["state"] == "done" and call["recording"]["seconds"] >= 2.5
+    resp = await hall.get(call["recording"]["url"], headers=hall.who["operator1"])
+    assert resp.status == 200 and resp.content_type == "video/mp4"
+    with av.open(io.BytesIO(await resp.read())) as mp4:
+        kinds = {s.type for s in mp4.streams}
+        assert kinds == {"video", "audio"}
+        assert float(mp4.duration / av.time_base) >= 2.0
+        audio = np.concatenate([f.to_ndarray().reshape(-1) for f in mp4.decode(audio=0)])
+    assert np.sqrt(np.mean(audio ** 2)) > 0.01  # the voices are in it, not silence
+    # a worker of another grid does not see the event, nor its recording
+    assert (await hall.get(call["recording"]["url"], headers=hall.who["worker1"])).status == 404
+    assert (await hall.get(call["recording"]["url"], headers=hall.who["expert1"])).status == 403

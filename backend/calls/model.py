@@ -71,6 +71,7 @@ class Text(BaseModel):
 
 class Recording(BaseModel):
     state: Literal["recording", "done", "failed"]
+    file: str = Field(description="the MP4's path under the data directory (not shown: GET .../recording.mp4)")
     started_at: float
     ended_at: float | None = None
     seconds: float | None = None

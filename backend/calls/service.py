@@ -16,6 +16,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import redis.asyncio as aioredis
@@ -29,7 +30,7 @@ from ..errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..events.schemas import ActionIn
 from ..roles import ADMIN, CENTRE, Role
 from .config import CallsConfig
-from .model import CallRecord, CallState, EventBrief, Mode, Outcome, Person, Rung, Text
+from .model import CallRecord, CallState, EventBrief, Mode, Outcome, Person, Recording, Rung, Text
 
 if TYPE_CHECKING:
     from media.server import MediaServer
@@ -61,8 +62,9 @@ class _Live:
 
 class CallService:
     def __init__(self, redis: aioredis.Redis, cfg: CallsConfig, media: MediaServer, workers: WorkerRegistry,
-                 events: EventService, wall: WallControl) -> None:
+                 events: EventService, wall: WallControl, data_dir: Callable[[], str]) -> None:
         self.redis = redis
+        self.data_dir = data_dir
         self.cfg = cfg
         self.media = media
         self.workers = workers
@@ -116,7 +118,10 @@ class CallService:
         return out
 
     def view(self, record: CallRecord) -> dict[str, Any]:
-        return {**record.model_dump(mode="json"), "duration_s": record.duration_s}
+        out = {**record.model_dump(mode="json", exclude={"recording": {"file"}}), "duration_s": record.duration_s}
+        if record.recording is not None and record.recording.state == "done":
+            out["recording"]["url"] = f"/api/calls/{record.id}/recording.mp4"
+        return out
 
     # -- starting a call ------------------------------------------------------------------------------
     async def start(self, ident: Identity, *, mode: Mode, event_id: str | None = None, worker: str | None = None,
@@ -250,6 +255,8 @@ class CallService:
         title = f"Call: {mine.display_name}" + (f" · {record.event.category_name}" if record.event and
                                                 record.event.category_name else "")
         await self.wall.register_source(record.source, title, "call", "Calls", record.caller.name, call=call_id)
+        if self.cfg.recording == "always":
+            await self._start_recording(live)
         live.wake.set()
         await self._changed(record)
         log.info("call answered", extra={"call": call_id, "worker": ident.name})
@@ -366,6 +373,50 @@ class CallService:
         await self._changed(live.record)
         return {"layout": layout, "window": placed}
 
+    async def recording(self, ident: Identity, call_id: str, on: bool) -> CallRecord:
+        """Start or stop recording the call (calls.recording: on_request; `always` records every call)."""
+        if self.cfg.recording == "off":
+            raise Conflict("calls are not recorded in this hall (calls.recording: off)")
+        live = self._caller_of(call_id, ident)
+        if on:
+            await self._start_recording(live)
+        else:
+            await self._stop_recording(live)
+        await self._changed(live.record)
+        return live.record
+
+    async def _start_recording(self, live: _Live) -> None:
+        record = live.record
+        if record.state != CallState.CONNECTED:
+            raise Conflict("a call is recorded once a worker has answered")
+        if live.media.recorder is not None:
+            return
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        rel = f"recordings/{day}/{record.id}.mp4"
+        await asyncio.to_thread(live.media.start_recording, Path(self.data_dir()) / rel)
+        record.recording = Recording(state="recording", file=rel, started_at=time.time())
+
+    async def _stop_recording(self, live: _Live) -> None:
+        result = await asyncio.to_thread(live.media.stop_recording)
+        rec = live.record.recording
+        if result is None or rec is None:
+            return
+        rec.ended_at = time.time()
+        rec.seconds, rec.bytes = result.seconds, result.bytes
+        rec.state, rec.error = ("done", None) if result.path else ("failed", result.error)
+
+    async def recording_file(self, ident: Identity, call_id: str) -> Path:
+        """The call's MP4, for whoever may see its event (or, without an event, its two sides)."""
+        record = await self.get_for(call_id, ident)
+        if record.event is not None:
+            await self.events.get_for(record.event.id, ident)  # 404 outside the reader's events
+        if record.recording is None or record.recording.state != "done":
+            raise NotFound("this call has no finished recording")
+        path = Path(self.data_dir()) / record.recording.file
+        if not await asyncio.to_thread(path.is_file):
+            raise NotFound("the recording's file is gone")
+        return path
+
     # -- the end --------------------------------------------------------------------------------------
     async def hangup(self, ident: Identity, call_id: str) -> CallRecord:
         live = self._live_for(call_id)
@@ -391,6 +442,7 @@ class CallService:
             handle.cancel()
         if live.task is not None and live.task is not asyncio.current_task():
             live.task.cancel()
+        await self._stop_recording(live)
         await live.media.end()
         record.sides = {"caller": "left", "callee": "left"}
         if record.callee is not None:

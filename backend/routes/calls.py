@@ -156,3 +156,23 @@ async def call_to_wall(request: web.Request, ident: Identity, body: CallWallIn) 
     placed = await svc.to_wall(ident, _id(request), screen=body.screen, window=body.window)
     return {"layout": placed["layout"].model_dump(mode="json"), "window": placed["window"].model_dump(mode="json")}
 
+
+
+class RecordingIn(_Body):
+    on: bool
+
+
+@api.route("POST", "/api/calls/{id}/recording", summary="Start or stop recording the call to MP4 (calls.recording: "
+           "on_request)", roles=CENTRE, body=RecordingIn, status=200, tag=TAG, errors=(404, 409))
+async def call_recording(request: web.Request, ident: Identity, body: RecordingIn) -> dict[str, Any]:
+    svc = _calls(request)
+    await svc.get_for(_id(request), ident)
+    return {"call": svc.view(await svc.recording(ident, _id(request), body.on))}
+
+
+@api.route("GET", "/api/calls/{id}/recording.mp4", summary="The call's recording (to whoever may see its event)",
+           roles=PARTIES, produces="video/mp4", tag=TAG, errors=(404,))
+async def call_recording_file(request: web.Request, ident: Identity) -> web.StreamResponse:
+    path = await _calls(request).recording_file(ident, _id(request))
+    return web.FileResponse(path, headers={"Content-Type": "video/mp4", "Cache-Control": "private, no-store",
+                                           "Content-Disposition": f'attachment; filename="call-{_id(request)}.mp4"'})
