@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("media.recorder")
 
-VIDEO_TB = fractions.Fraction(1, 90_000)
 AUDIO_TB = fractions.Fraction(1, SAMPLE_RATE)
 
 
@@ -109,7 +108,7 @@ class Recorder:
         width, height = (first.width, first.height) if first is not None else (640, 360)
         video = container.add_stream("libx264", rate=self.fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        video.time_base = VIDEO_TB
+        video.time_base = fractions.Fraction(1, self.fps)
         video.bit_rate = self.video_kbps * 1000
         video.options = {"preset": "veryfast", "tune": "zerolatency"}
         audio = container.add_stream("aac", rate=SAMPLE_RATE)
@@ -120,6 +119,7 @@ class Recorder:
         period = 1.0 / self.fps
         next_at = t0
         frames = 0
+        last_tick = -1
         audio_pts = 0
         blank = Frame.blank(width, height)
         while True:
@@ -130,8 +130,11 @@ class Recorder:
                 if (frame.width, frame.height) != (width, height):
                     frame = blank  # the output never changes size; a stray frame is skipped
                 vf = frame.to_av()
-                vf.pts = round((now - t0) / VIDEO_TB)
-                vf.time_base = VIDEO_TB
+                # On the encoder's own grid (1/fps): a finer time would be rounded onto it and two frames in one
+                # slot would share a timestamp, which the MP4 muxer refuses.
+                last_tick = max(round((now - t0) * self.fps), last_tick + 1)
+                vf.pts = last_tick
+                vf.time_base = fractions.Fraction(1, self.fps)
                 for packet in video.encode(vf):
                     container.mux(packet)
                 frames += 1

@@ -252,7 +252,7 @@ async def test_a_recorded_call_is_an_mp4_of_the_picture_and_both_voices_for_thos
         await console.close()
         await field.close()
     call = (await (await hall.get(f"/api/calls?event={eid}", headers=hall.who["operator1"])).json())["calls"][0]
-    assert call["recording"]["state"] == "done" and call["recording"]["seconds"] >= 2.5
+    assert call["recording"]["state"] == "done" and call["recording"]["seconds"] >= 2.5, call["recording"]
     resp = await hall.get(call["recording"]["url"], headers=hall.who["operator1"])
     assert resp.status == 200 and resp.content_type == "video/mp4"
     with av.open(io.BytesIO(await resp.read())) as mp4:
