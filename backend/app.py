@@ -24,8 +24,10 @@ from .gis.service import MapService
 from .metrics import Metrics
 from .namespaces import console as console_ns
 from .namespaces import field as field_ns
+from .namespaces import room as room_ns
 from .namespaces import wall as wall_ns
 from .namespaces.common import disconnect_revoked
+from .rooms.service import Rooms
 from .routes import api
 from .routes.pages import setup_static
 from .schemas import LayoutState
@@ -152,7 +154,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     # Socket.IO on the same server; the Redis manager shares rooms and broadcasts between processes.
     mgr = socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)
     # Only the hall's own namespaces: the default "/" (which would take anonymous connections) is not one.
-    namespaces = [console_ns.NAMESPACE, wall_ns.NAMESPACE, field_ns.NAMESPACE]
+    namespaces = [console_ns.NAMESPACE, wall_ns.NAMESPACE, field_ns.NAMESPACE, room_ns.NAMESPACE]
     sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=mgr, cors_allowed_origins=[],
                                ping_interval=10, ping_timeout=10, max_http_buffer_size=1_000_000,
                                namespaces=namespaces)
@@ -161,6 +163,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     console_ns.register(sio, app)
     wall_ns.register(sio, app)
     field_ns.register(sio, app)
+    room_ns.register(sio, app)
 
     async def broadcast(event: str, data: dict) -> None:
         await sio.emit(event, data, namespace=console_ns.NAMESPACE, room="consoles")
@@ -203,6 +206,16 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     calls.hooks.append(call_push)
     app[appkeys.WALL_CONTROL].hooks.append(calls.on_wall_change)
 
+    # consultation rooms: their media through the media server too; everyone in one hears of its changes
+    rooms = Rooms(redis, cfg.rooms, app[appkeys.MEDIA], app[appkeys.USERS], app[appkeys.EVENTS],
+                  app[appkeys.WALL_CONTROL], lambda: app.get(appkeys.DATA_DIR) or cfg.server.data_dir)
+    app[appkeys.ROOMS] = rooms
+
+    async def room_push(room_id: str, what: str, data: dict) -> None:
+        await sio.emit(what, data, namespace=room_ns.NAMESPACE, room=room_ns.room(room_id))
+
+    rooms.hooks.append(room_push)
+
     api.setup(app)
     setup_static(app)
 
@@ -227,6 +240,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
 
     async def on_cleanup(app: web.Application) -> None:
         await calls.close()
+        await rooms.close_all()
         await wall_media.stop()  # the media server too: its sessions, encoders and engine
         await app[appkeys.WORKERS_PUSH].stop()
         await app[appkeys.MAP].stop()

@@ -27,6 +27,7 @@ from .events.config import EventsConfig
 from .events.figures import FIGURES
 from .gis.config import GisConfig
 from .roles import Role
+from .rooms.config import RoomsConfig
 from .workers.config import WorkersConfig
 
 SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip")
@@ -244,6 +245,7 @@ class HallConfig(_Model):
     gis: GisConfig = GisConfig()
     workers: WorkersConfig = WorkersConfig()
     calls: CallsConfig = CallsConfig()
+    rooms: RoomsConfig = RoomsConfig()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> HallConfig:

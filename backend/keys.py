@@ -56,6 +56,20 @@ def calls_of_event(event_id: str) -> str:
     return f"{PREFIX}:calls:event:{event_id}"
 
 
+# -- consultation rooms (backend/rooms.py) ----------------------------------------------------------
+ROOMS = f"{PREFIX}:rooms"  # sorted set: room id -> opened at
+
+
+def room(room_id: str) -> str:
+    """String: one room's record (JSON: backend/rooms.py RoomRecord)."""
+    return f"{PREFIX}:room:{room_id}"
+
+
+def rooms_of_event(event_id: str) -> str:
+    """Sorted set: the rooms opened about one event -> opened at."""
+    return f"{PREFIX}:rooms:event:{event_id}"
+
+
 RUNTIME_SOURCES = f"{PREFIX}:wall:runtime-sources"  # hash: id -> JSON {id, name, kind, group, owner, state}
 WALL_CHANGED = f"{PREFIX}:wall:changed"  # pub/sub channel: a new layout version (media engines reload it)
 SOCKETIO_CHANNEL = f"{PREFIX}:socketio"  # pub/sub channel of the Socket.IO Redis manager

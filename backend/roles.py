@@ -58,3 +58,5 @@ PATROL = roles(Role.WORKER)
 WORKERS_SEE = CENTRE
 TRACK_READ = WORKERS_SEE | PATROL  # a worker their own track only (checked per route)
 NEAREST_WORKERS = WORKERS_SEE | roles(Role.INTEGRATION)  # integrations: names, distance, status only
+# Who takes part in a consultation room: the hall's staff, experts (invited guests among them), grid workers.
+ROOM_PEOPLE = CENTRE | roles(Role.EXPERT, Role.WORKER)

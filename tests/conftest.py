@@ -202,7 +202,8 @@ def token_of(headers: dict[str, str]) -> str:
     return headers["Authorization"].split(" ", 1)[1]
 
 
-async def connect_socket(client, namespace: str, token: str | None, events: tuple[str, ...] = ()):
+async def connect_socket(client, namespace: str, token: str | None, events: tuple[str, ...] = (),
+                         extra: dict | None = None):
     """A python-socketio client connected to the test server's namespace; received events go into `.received`.
 
     Raises socketio.exceptions.ConnectionError when the server refuses the connection.
@@ -213,7 +214,7 @@ async def connect_socket(client, namespace: str, token: str | None, events: tupl
     sio.received = {e: [] for e in events}  # type: ignore[attr-defined]
     for event in events:
         sio.on(event, (lambda e: lambda data: sio.received[e].append(data))(event), namespace=namespace)
-    auth = {"token": token} if token is not None else None
+    auth = {"token": token, **(extra or {})} if token is not None else None
     try:
         await sio.connect(str(client.make_url("")), namespaces=[namespace], auth=auth,
                           transports=["websocket"], wait_timeout=10)

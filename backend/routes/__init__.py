@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401  (registration side effects)
     media,
     open311,
     pages,
+    rooms,
     system,
     wall,
     workers,

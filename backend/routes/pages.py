@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_DIR = ROOT / "console"
 WALL_DIR = ROOT / "wall"
 FIELD_DIR = CONSOLE_DIR / "field"  # the grid workers' and departments' page (phones), served at /field/
+ROOM_DIR = CONSOLE_DIR / "room"  # the consultation room's page (hall staff, invited experts, workers)
 VENDOR_DIR = ROOT / "node_modules" / "socket.io-client" / "dist"
 # MapLibre GL JS's CSP build (its worker is a file of its own, so pages need no 'unsafe-eval' or blob: scripts)
 MAPLIBRE_DIR = ROOT / "node_modules" / "maplibre-gl" / "dist"
@@ -46,6 +47,11 @@ async def _console_index(request: web.Request) -> web.StreamResponse:
 
 async def _field_index(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(FIELD_DIR / "index.html", headers=NO_CACHE)
+
+
+async def _room_page(request: web.Request) -> web.StreamResponse:
+    """One room's page: it signs in by itself (a session, or the invitation's token in ?invite=)."""
+    return web.FileResponse(ROOM_DIR / "index.html", headers=NO_CACHE)
 
 
 def plotly_js() -> Path | None:
@@ -92,6 +98,8 @@ def setup_static(app: web.Application) -> None:
     app.router.add_get("/field", _field_redirect)
     app.router.add_get("/field/", _field_index)
     app.router.add_static("/field/", FIELD_DIR, append_version=False)
+    app.router.add_static("/room/assets/", ROOM_DIR, append_version=False)
+    app.router.add_get(r"/room/{id:[A-Za-z0-9]{1,16}}", _room_page)
     app.router.add_get("/vendor/plotly.min.js", _plotly)
     if MAPLIBRE_DIR.is_dir():  # before /vendor/ itself, which would take the path
         app.router.add_static("/vendor/maplibre-gl/", MAPLIBRE_DIR)
