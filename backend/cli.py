@@ -362,6 +362,22 @@ def cmd_bench_lists(args: argparse.Namespace) -> int:
     return bench.main(_load(args.config), events=args.events, repeat=args.repeat)
 
 
+def cmd_bench_room(args: argparse.Namespace) -> int:
+    from .bench import room as bench
+
+    return bench.main(args.participants, seconds=args.seconds, warmup=args.warmup, reference=not args.no_reference)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give numbers of participants like 4,9,16") from None
+    if not sizes or any(not 2 <= n <= 32 for n in sizes):
+        raise argparse.ArgumentTypeError(f"{text!r}: each between 2 and 32")
+    return sizes
+
+
 def _add_bench_media_parsers(bsub) -> None:
     """`hall bench compositor` and `hall bench capacity` (code in backend/bench/)."""
     c = bsub.add_parser("compositor",
@@ -372,7 +388,11 @@ def _add_bench_media_parsers(bsub) -> None:
     c.add_argument("--repeat", type=int, default=1, help="interleaved runs per scenario; medians are reported")
     k = bsub.add_parser("capacity", help="the most 720p sources one 1080p screen holds at 25 fps")
     k.add_argument("--max-sources", type=int, default=64)
-    for q in (c, k):
+    r = bsub.add_parser("room", help="the consultation room's MCU with 4, 9, 16 participants at 640x360: server CPU, "
+                        "frame rate, mixing time per tick, glass to glass; beside a room encoded per participant")
+    r.add_argument("--participants", type=_sizes, default=[4, 9, 16], help="comma-separated sizes (default 4,9,16)")
+    r.add_argument("--no-reference", action="store_true", help="skip the per-participant reference runs")
+    for q in (c, k, r):
         q.add_argument("--seconds", type=float, default=8, help="measured seconds per run (after the warm-up)")
         q.add_argument("--warmup", type=float, default=2, help="seconds before measuring")
 
@@ -476,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "bench":
         return {"latency": cmd_bench_latency, "compositor": cmd_bench_compositor,
                 "capacity": cmd_bench_capacity, "events": cmd_bench_events,
-                "lists": cmd_bench_lists}[args.bench_cmd](args)
+                "lists": cmd_bench_lists, "room": cmd_bench_room}[args.bench_cmd](args)
     return 2
 
 
