@@ -368,6 +368,13 @@ def cmd_bench_room(args: argparse.Namespace) -> int:
     return bench.main(args.participants, seconds=args.seconds, warmup=args.warmup, reference=not args.no_reference)
 
 
+def cmd_bench_call(args: argparse.Namespace) -> int:
+    from .bench import call as bench
+
+    return bench.main(seconds=args.seconds, warmup=args.warmup, max_calls=args.max_calls, pages=args.pages,
+                      reference=not args.no_reference)
+
+
 def _sizes(text: str) -> list[int]:
     try:
         sizes = [int(x) for x in text.split(",")]
@@ -392,7 +399,12 @@ def _add_bench_media_parsers(bsub) -> None:
                         "frame rate, mixing time per tick, glass to glass; beside a room encoded per participant")
     r.add_argument("--participants", type=_sizes, default=[4, 9, 16], help="comma-separated sizes (default 4,9,16)")
     r.add_argument("--no-reference", action="store_true", help="skip the per-participant reference runs")
-    for q in (c, k, r):
+    cl = bsub.add_parser("call", help="calls: click to first frame in Chromium (p50, p95), server CPU per call at "
+                         "640x480 both ways, the most concurrent calls held; beside aiortc's stock relay")
+    cl.add_argument("--pages", type=int, default=10, help="calls made in Chromium one after another (0: none)")
+    cl.add_argument("--max-calls", type=_positive_int, default=16, help="most concurrent calls tried")
+    cl.add_argument("--no-reference", action="store_true", help="skip the stock-aiortc reference runs")
+    for q in (c, k, r, cl):
         q.add_argument("--seconds", type=float, default=8, help="measured seconds per run (after the warm-up)")
         q.add_argument("--warmup", type=float, default=2, help="seconds before measuring")
 
@@ -496,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "bench":
         return {"latency": cmd_bench_latency, "compositor": cmd_bench_compositor,
                 "capacity": cmd_bench_capacity, "events": cmd_bench_events,
-                "lists": cmd_bench_lists, "room": cmd_bench_room}[args.bench_cmd](args)
+                "lists": cmd_bench_lists, "room": cmd_bench_room, "call": cmd_bench_call}[args.bench_cmd](args)
     return 2
 
 

@@ -1,11 +1,10 @@
 """`hall bench room`: the consultation room's MCU on this machine with 4, 9 and 16 participants at 640x360.
 
-The server (our media server and one room) runs in this process; the participants (backend/bench/room_peers.py,
+The server (our media server and one room) runs in this process; the participants (backend/bench/peers.py,
 aiortc peers sending a 640x360 camera and a voice, receiving the room's 640x360 picture and their mix) in
 another, so the CPU figure is the server's alone. Printed for each size, one JSON line: the server's CPU (cores),
 the frame rate the room's picture is encoded and received at, the audio mixing time per 20 ms tick, and the
-glass-to-glass latency of the composed stream (the probe's camera capture time, read back from the room's
-picture it receives).
+glass-to-glass latency of the composed stream (the probe's capture time, read back from the room's picture).
 
 Side by side in the same run, the reference: the same room composed and encoded once per participant (an MCU
 that makes each participant a picture of their own, as aiortc does by default with one encoder per sender), so
@@ -17,20 +16,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
-import time
 from typing import Any
 
-from aiohttp import web
-
-from layouts import SpliceBlock, WallSpec, build_wall
-from media.encoder import EncoderSettings
 from media.rooms import SIZES, RoomMedia
-from media.server import MediaServer, MediaSettings
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TARGET_FPS = 25
+from .harness import TARGET_FPS, media_server, with_peers
 
 
 class PerParticipantRoom(RoomMedia):
@@ -56,74 +46,29 @@ class PerParticipantRoom(RoomMedia):
 
     def relayout(self) -> None:
         for key, oid in self.outputs.items():
-            size = SIZES[key.split("#")[0]]
-            self.server.set_output_layout(oid, self._layout(size))
-
-
-def _server() -> MediaServer:
-    wall = build_wall(WallSpec(px_per_mm=1, blocks=[SpliceBlock(id="b", kind="lcd", rows=1, cols=1,
-                                                                origin_mm=(0, 0), panel_size_mm=(640, 360),
-                                                                resolution=(640, 360))]))
-    settings = MediaSettings(fps=TARGET_FPS, labels=True, encoder=EncoderSettings())  # the hall's defaults
-    return MediaServer(wall, [], settings)
+            self.server.set_output_layout(oid, self._layout(SIZES[key.split("#")[0]]))
 
 
 async def run_one(n: int, reference: bool, seconds: float, warmup: float) -> dict[str, Any]:
-    server = _server()
+    server = media_server()
     await asyncio.to_thread(server.start)
     room = (PerParticipantRoom if reference else RoomMedia)(server, "bench")
     await asyncio.to_thread(room.start)
-    ready = asyncio.Event()
 
-    async def join(request: web.Request) -> web.Response:
-        pid = request.match_info["pid"]
-        answer = await room.join(pid, f"Participant {pid}", await request.text(), pid, "small")
-        return web.Response(status=201, text=answer, content_type="application/sdp")
+    async def join(pid: str, offer: str) -> str:
+        return await room.join(pid, f"Participant {pid}", offer, pid, "small")
 
-    async def go(request: web.Request) -> web.Response:
+    async def ready() -> None:
         await room.set_spotlight("p0")  # the probe large: its capture time readable in everyone's picture
-        ready.set()
-        return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_post("/join/{pid}", join)
-    app.router.add_post("/ready", go)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    peers = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "backend.bench.room_peers", f"http://127.0.0.1:{port}", str(n), str(seconds),
-        str(warmup), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        await asyncio.wait_for(ready.wait(), 60 + 3 * n)
-        await asyncio.sleep(warmup)
-
-        def counters() -> tuple[float, float, int, float, int]:
-            encoded = sum(int(e["frames_encoded"]) for e in server.encoders.stats())
-            return (time.monotonic(), time.process_time(), encoded, room.mixer.mix_seconds, room.mixer.ticks)
-
-        t0, cpu0, enc0, mix0, ticks0 = counters()
-        await asyncio.sleep(seconds)
-        t1, cpu1, enc1, mix1, ticks1 = counters()
-        encoders = len(server.encoders.stats())
-        out, err = await asyncio.wait_for(peers.communicate(), 60)
-        if peers.returncode != 0:
-            raise RuntimeError(f"the participants failed: {err.decode()[-2000:]}")
-        seen = json.loads(out.decode().strip().splitlines()[-1])
+        window, seen = await with_peers("room", n, seconds, warmup, "640x360", 15, server, join, ready,
+                                        lambda: [room.mixer])
     finally:
-        if peers.returncode is None:
-            peers.kill()
-            await peers.wait()
         await room.close()
-        await runner.cleanup()
         await server.stop()
-    wall_s = t1 - t0
-    return {"server_cpu_cores": round((cpu1 - cpu0) / wall_s, 3), "encoders": encoders,
-            "fps_encoded": round((enc1 - enc0) / wall_s / max(encoders, 1), 1),
-            "mix_ms_per_tick": round((mix1 - mix0) * 1000 / max(ticks1 - ticks0, 1), 3),
-            "late_ticks": room.mixer.late_ticks, **seen}
+    return {"server_cpu_cores": window.cpu_cores, "encoders": window.encoders, "fps_encoded": window.fps_encoded,
+            "mix_ms_per_tick": window.mix_ms_per_tick, "late_ticks": window.late_ticks, **seen}
 
 
 async def run(sizes: list[int], seconds: float, warmup: float, reference: bool) -> list[dict[str, Any]]:
@@ -147,5 +92,4 @@ async def run(sizes: list[int], seconds: float, warmup: float, reference: bool) 
 
 
 def main(sizes: list[int], seconds: float = 10, warmup: float = 4, reference: bool = True) -> int:
-    rows = asyncio.run(run(sizes, seconds, warmup, reference))
-    return 0 if rows else 1
+    return 0 if asyncio.run(run(sizes, seconds, warmup, reference)) else 1

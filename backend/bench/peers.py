@@ -1,10 +1,11 @@
-"""The participants of `hall bench room`, in a process of their own (so the server's CPU is the server's): each an
-aiortc peer connection as the room page makes it (the room's picture received, a voice both ways, a 640x360
-camera). The cameras send one H.264 clip encoded once beforehand (a participant's own encoder is its phone's
-work, not the server's); the probe's camera is live, with the time of capture drawn into it, and the probe reads
-that time back from the room's picture it receives: glass to glass through the server.
+"""The pages of `hall bench room` and `hall bench call`, in a process of their own (so the server's CPU is the
+server's): each an aiortc peer connection as the room page or a call page makes it (the other side's or the
+room's picture received, a voice both ways, a camera). The cameras send one H.264 clip encoded once beforehand
+(a participant's own encoder is its phone's work, not the server's); the probe's camera is live, with the time of
+capture drawn into it, and whoever receives it reads that time back: glass to glass through the server.
 
-Run by backend/bench/room.py: `python -m backend.bench.room_peers URL N SECONDS WARMUP`; prints one JSON line.
+Run by backend/bench/room.py and call.py:
+`python -m backend.bench.peers room|call URL N SECONDS WARMUP WxH FPS`; prints one JSON line.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamT
 from media.audio import SAMPLE_RATE, SAMPLES, mono_to_frame
 from media.sources.pattern import decode_timecode, draw_timecode, timecode_latency_ms, timecode_now
 
-SIZE = (640, 360)
+SIZE = [640, 360]  # the cameras' picture and frame rate (set from the command line)
 FPS = 15
 VIDEO_TB = fractions.Fraction(1, 90_000)
 
@@ -166,59 +167,89 @@ class Peer:
         await self.pc.close()
 
 
-def probe_rect(n: int) -> tuple[int, int, int, int]:
-    """Where the probe's picture is in the room's 640x360 picture: spotlighted, large on the left ("contain")."""
-    from media.rooms import MAIN_SHARE
-    main_w = (round(SIZE[0] * MAIN_SHARE) // 2) * 2 if n > 1 else SIZE[0]
-    h = min(SIZE[1], round(main_w * SIZE[1] / SIZE[0]))
-    return 0, (SIZE[1] - h) // 2, main_w, h
+def contained(box: tuple[int, int, int, int], aspect: float) -> tuple[int, int, int, int]:
+    """Where a picture of `aspect` (w/h) shows inside `box` (x, y, w, h) when fitted whole ("contain")."""
+    x, y, w, h = box
+    if w / h > aspect:
+        pw = round(h * aspect)
+        return x + (w - pw) // 2, y, pw, h
+    ph = round(w / aspect)
+    return x, y + (h - ph) // 2, w, ph
 
 
-async def run(url: str, n: int, seconds: float, warmup: float) -> dict:
-    clip = await asyncio.to_thread(encode_clip)
-    peers = [Peer("p0", TimecodeCamera(), 400.0)] + [Peer(f"p{i}", ClipTrack(clip), 400.0 + 60 * i)
-                                                      for i in range(1, n)]
-    latencies: list[int] = []
-    unreadable = 0
-    x, y, w, h = probe_rect(n)
+class Probe:
+    """Reads the probe camera's capture time back from received pictures, where it shows (`rect`)."""
 
-    def read(frame: av.VideoFrame) -> None:
-        nonlocal unreadable
+    def __init__(self, rect: tuple[int, int, int, int]) -> None:
+        self.rect = rect
+        self.latencies: list[int] = []
+        self.unreadable = 0
+
+    def read(self, frame: av.VideoFrame) -> None:
         luma = frame.to_ndarray(format="gray")
+        x, y, w, h = self.rect
         for dy in (0, -2, 2, -4, 4):
             code = decode_timecode(luma[max(0, y + dy): y + dy + h, x: x + w])
             if code is not None:
-                latencies.append(timecode_latency_ms(code))
+                self.latencies.append(timecode_latency_ms(code))
                 return
-        unreadable += 1
+        self.unreadable += 1
 
+    def figures(self) -> dict[str, object]:
+        lat = sorted(self.latencies)
+        return {"g2g_ms_p50": lat[len(lat) // 2] if lat else None,
+                "g2g_ms_p95": lat[int(len(lat) * 0.95)] if lat else None,
+                "g2g_samples": len(lat), "g2g_unreadable": self.unreadable}
+
+
+async def measure(url: str, peers: list[Peer], watcher: Peer, probe: Probe, seconds: float,
+                  warmup: float) -> dict[str, object]:
+    """Join everyone, tell the server (POST /ready), warm up, then watch for `seconds`: frame rates, the probe."""
     async with aiohttp.ClientSession() as session:
         for p in peers:
             await p.join(session, url)
         async with session.post(f"{url}/ready") as resp:
-            assert resp.status == 200, await resp.text()
+            if resp.status != 200:
+                raise RuntimeError(f"ready: {resp.status} {await resp.text()}")
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(p.watch(loop.time() + warmup) for p in peers))
         frames0, cpu0, t0 = [p.frames for p in peers], time.process_time(), loop.time()
-        latencies.clear()
-        unreadable = 0
-        await asyncio.gather(peers[0].watch(t0 + seconds, read), *(p.watch(t0 + seconds) for p in peers[1:]))
+        await asyncio.gather(*(p.watch(t0 + seconds, probe.read if p is watcher else None) for p in peers))
         elapsed = loop.time() - t0
         fps = [(p.frames - f0) / elapsed for p, f0 in zip(peers, frames0, strict=True)]
         cpu = (time.process_time() - cpu0) / elapsed
         for p in peers:
             await p.close()
-    latencies.sort()
     return {"fps_received_min": round(min(fps), 1), "fps_received_mean": round(statistics.fmean(fps), 1),
-            "g2g_ms_p50": latencies[len(latencies) // 2] if latencies else None,
-            "g2g_ms_p95": latencies[int(len(latencies) * 0.95)] if latencies else None,
-            "g2g_samples": len(latencies), "g2g_unreadable": unreadable, "peers_cpu_cores": round(cpu, 2),
-            "audio_frames": sum(p.audio_frames for p in peers)}
+            **probe.figures(), "peers_cpu_cores": round(cpu, 2),
+            "audio_frames_per_peer_s": round(sum(p.audio_frames for p in peers) / len(peers) / (elapsed + warmup),
+                                             1)}
+
+
+async def run(kind: str, url: str, n: int, seconds: float, warmup: float) -> dict[str, object]:
+    clip = await asyncio.to_thread(encode_clip)
+    aspect = SIZE[0] / SIZE[1]
+    if kind == "room":  # the probe spotlighted: large on the left of the room's 640x360 picture
+        from media.rooms import MAIN_SHARE
+        peers = [Peer("p0", TimecodeCamera(), 400.0)] + [Peer(f"p{i}", ClipTrack(clip), 400.0 + 60 * i)
+                                                          for i in range(1, n)]
+        watcher, box = peers[0], (0, 0, (round(640 * MAIN_SHARE) // 2) * 2, 360)
+    else:  # n calls: the first caller's camera is the probe, its callee watches it (the whole picture)
+        peers = []
+        for i in range(n):
+            peers += [Peer(f"{i}/caller", TimecodeCamera() if i == 0 else ClipTrack(clip), 500.0),
+                      Peer(f"{i}/callee", ClipTrack(clip), 900.0)]
+        watcher, box = peers[1], (0, 0, SIZE[0], SIZE[1])
+    return await measure(url, peers, watcher, Probe(contained(box, aspect)), seconds, warmup)
 
 
 def main() -> None:
-    url, n, seconds, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-    print(json.dumps(asyncio.run(run(url, n, seconds, warmup))), flush=True)
+    kind, url, n, seconds, warmup, size, fps = sys.argv[1:8]
+    w, h = size.split("x")
+    SIZE[:] = [int(w), int(h)]
+    global FPS
+    FPS = int(fps)
+    print(json.dumps(asyncio.run(run(kind, url, int(n), float(seconds), float(warmup)))), flush=True)
 
 
 if __name__ == "__main__":
