@@ -259,6 +259,8 @@ class CascadeConfig(_Model):
     retry_s: Annotated[float, Field(gt=0, le=60, description="the first retries after a failure")] = 1.0
     quick_retries: Annotated[int, Field(ge=0, le=100)] = 3
     retry_max_s: Annotated[float, Field(gt=0, le=600, description="retries back off, doubling, to this")] = 10.0
+    demo_feeds: list[str] = Field([], description="`hall demo` only: whip:// sources into which centres simulated "
+                                  "on this machine publish a picture of their own")
 
     @model_validator(mode="after")
     def _unique_names(self) -> CascadeConfig:
@@ -317,6 +319,9 @@ class HallConfig(_Model):
         problems = [f"cascade.targets[{i}].publish: {t.publish!r} is neither a screen nor a source "
                     f"(screens: {', '.join(sorted(screens))})"
                     for i, t in enumerate(self.cascade.targets) if t.publish not in screens | sources]
+        feeds = {s.id for s in self.sources if s.kind == "whip"}
+        problems += [f"cascade.demo_feeds[{i}]: {f!r} is not a whip:// source" for i, f in
+                     enumerate(self.cascade.demo_feeds) if f not in feeds]
         if problems:
             raise ValueError("; ".join(problems))
         return self
