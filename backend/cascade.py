@@ -84,7 +84,7 @@ class CascadeControl:
     # -- life cycle (the process that runs the media server) ------------------------------------------------
     def warn_about_tokens(self) -> None:
         for i, t in enumerate(self.cfg.cascade.targets):
-            if t.token_env and t.token_env not in os.environ:
+            if t.enabled and t.token_env and t.token_env not in os.environ:
                 log.warning(f"cascade.targets[{i}].token_env: the environment variable {t.token_env} is not set; "
                             "the target publishes without a token", extra={"key": f"cascade.targets[{i}].token_env"})
 
