@@ -93,10 +93,12 @@ async def token(client, name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {(await resp.json())['token']}"}
 
 
-async def targets(client, headers) -> dict[str, dict]:
+async def targets(client, headers, may_switch: bool = False) -> dict[str, dict]:
     resp = await client.get("/api/cascade/targets", headers=headers)
     assert resp.status == 200, await resp.text()
-    return {t["name"]: t for t in (await resp.json())["targets"]}
+    body = await resp.json()
+    assert body["may_switch"] is may_switch
+    return {t["name"]: t for t in body["targets"]}
 
 
 async def test_the_console_sees_every_target_and_only_the_centre_starts_or_stops_one(hall, redis_url):
@@ -112,6 +114,7 @@ async def test_the_console_sees_every_target_and_only_the_centre_starts_or_stops
     resp = await hall.post("/api/cascade/targets/up/stop", headers=expert)
     assert resp.status == 403 and "expert" in (await resp.json())["message"]
     operator = await token(hall, "operator1")
+    await targets(hall, operator, may_switch=True)
     resp = await hall.post("/api/cascade/targets/nope/start", headers=operator)
     assert resp.status == 404 and "up, spare" in (await resp.json())["message"]
 

@@ -33,6 +33,7 @@ class CascadeTargetOut(BaseModel):
 
 class CascadeTargetsOut(BaseModel):
     targets: list[CascadeTargetOut]
+    may_switch: bool  # whether the caller may start and stop targets (the console shows the buttons)
 
 
 def _control(request: web.Request) -> CascadeControl:
@@ -49,7 +50,7 @@ async def _target(control: CascadeControl, name: str) -> dict:
 @api.route("GET", "/api/cascade/targets", summary="The other centres this hall publishes to (WHIP), with each link's "
            "state, bitrate and last error", roles=CONSOLE, response=CascadeTargetsOut, tag="cascade")
 async def cascade_targets(request: web.Request, ident: Identity) -> dict:
-    return {"targets": await _control(request).targets()}
+    return {"targets": await _control(request).targets(), "may_switch": ident.role in CENTRE}
 
 
 async def _switch(request: web.Request, ident: Identity, enabled: bool) -> dict:
