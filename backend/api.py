@@ -59,6 +59,7 @@ class Operation:
     content: str | None = None  # a non-JSON request body of this media type, passed as text
     produces: str | None = None  # a non-JSON response of this media type (the handler builds it)
     response_headers: tuple[str, ...] = ()
+    scoped: bool = False  # guests' scoped tokens may call it (the handler checks the scope)
 
 
 async def identify(request: web.Request) -> Identity | None:
@@ -68,9 +69,13 @@ async def identify(request: web.Request) -> Identity | None:
     return await request.app[appkeys.USERS].resolve(token)
 
 
-def require(ident: Identity | None, roles: frozenset[str]) -> Identity:
+def require(ident: Identity | None, roles: frozenset[str], scoped: bool = False) -> Identity:
+    """The caller, if of one of `roles`. A guest's token (scoped to one thing, e.g. an invited expert's room)
+    opens only the routes declared `scoped`, which check the scope themselves."""
     if ident is None:
         raise Unauthorized("log in first: send Authorization: Bearer <token>")
+    if ident.scope is not None and not scoped:
+        raise Forbidden(f"this link opens {ident.scope} only")
     if ident.role not in roles:
         raise Forbidden(f"role {ident.role!r} may not do this (allowed: {', '.join(sorted(roles))})")
     return ident
@@ -87,7 +92,7 @@ class Api:
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, status: int = 200, tag: str = "wall",
               errors: tuple[int, ...] = (), content: str | None = None, produces: str | None = None,
-              response_headers: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+              response_headers: tuple[str, ...] = (), scoped: bool = False) -> Callable[[Handler], Handler]:
         """`content`: the body is text of that media type (e.g. application/sdp), passed as `body: str`."""
         if body is not None and content is not None:
             raise ValueError("a route takes a JSON body model or a text body of one media type, not both")
@@ -95,7 +100,7 @@ class Api:
         def deco(fn: Handler) -> Handler:
             self.operations.append(Operation(method.upper(), path, fn, summary, roles, body, query, response,
                                              status, tag, errors, re.findall(r"{(\w+)}", path), content,
-                                             produces, response_headers))
+                                             produces, response_headers, scoped))
             return fn
         return deco
 
@@ -118,7 +123,9 @@ class Api:
         async def handler(request: web.Request) -> web.StreamResponse:
             ident = await identify(request)
             if op.roles is not None:
-                ident = require(ident, op.roles)
+                ident = require(ident, op.roles, op.scoped)
+            elif ident is not None and ident.scope is not None and not op.scoped:
+                ident = None  # a guest's token is no one on the public routes
             kwargs: dict[str, Any] = {}
             if op.body is not None:
                 kwargs["body"] = await read_json_body(request, op.body)

@@ -17,6 +17,7 @@ from media.server import MediaServer
 from . import appkeys, keys
 from .api import errors_middleware
 from .auth import Users
+from .calls.service import CallService
 from .config import HallConfig
 from .events.service import EventService
 from .gis.service import MapService
@@ -186,6 +187,22 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     if media:
         app[appkeys.WALL_CONTROL].hooks.insert(0, wall_media.on_change)  # the picture first, then the notices
 
+    # calls: ringing, records and their media through the media server; pushed to the caller's console and the
+    # worker's phone (their own rooms)
+    calls = CallService(redis, cfg.calls, app[appkeys.MEDIA], app[appkeys.WORKERS], app[appkeys.EVENTS],
+                        app[appkeys.WALL_CONTROL], lambda: app.get(appkeys.DATA_DIR) or cfg.server.data_dir)
+    app[appkeys.CALLS] = calls
+
+    async def call_push(what: str, data: dict, to: tuple[str, str]) -> None:
+        kind, name = to
+        if kind == "console":
+            await sio.emit(what, data, namespace=console_ns.NAMESPACE, room=console_ns.user_room(name))
+        else:
+            await sio.emit(what, data, namespace=field_ns.NAMESPACE, room=field_ns.room(name))
+
+    calls.hooks.append(call_push)
+    app[appkeys.WALL_CONTROL].hooks.append(calls.on_wall_change)
+
     api.setup(app)
     setup_static(app)
 
@@ -209,6 +226,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
             await wall_media.start()
 
     async def on_cleanup(app: web.Application) -> None:
+        await calls.close()
         await wall_media.stop()  # the media server too: its sessions, encoders and engine
         await app[appkeys.WORKERS_PUSH].stop()
         await app[appkeys.MAP].stop()

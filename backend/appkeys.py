@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # an import cycle (api), or the media stack, which only the r
     from media.server import MediaServer
 
     from .api import Api
+    from .calls.service import CallService
     from .wall_media import WallMedia
 
 # -- built by create_app ----------------------------------------------------------------------
@@ -40,6 +41,7 @@ MAP: web.AppKey[MapService] = web.AppKey("map", MapService)
 SIO: web.AppKey[socketio.AsyncServer] = web.AppKey("sio", socketio.AsyncServer)
 WALL_MEDIA: web.AppKey[WallMedia] = web.AppKey("wall_media")
 WORKERS: web.AppKey[WorkerRegistry] = web.AppKey("workers", WorkerRegistry)
+CALLS: web.AppKey[CallService] = web.AppKey("calls")  # calls between the console and the phones
 WORKERS_PUSH: web.AppKey[PositionsPush] = web.AppKey("workers_push", PositionsPush)  # to the centre's consoles
 DATA_DIR: web.AppKey[str] = web.AppKey("data_dir", str)  # set by `hall` (and tests); else server.data_dir
 

@@ -43,9 +43,13 @@ class Identity:
     role: str
     screen: str | None = None
     token_hash: str = ""
+    # A guest's token (an expert invited by a link) opens one thing only, e.g. "room:<id>"; None: a user's token.
+    scope: str | None = None
+    display_name: str | None = None
 
     def public(self) -> dict:
-        return {"name": self.name, "role": self.role, "screen": self.screen}
+        return {"name": self.name, "role": self.role, "screen": self.screen, "scope": self.scope,
+                "display_name": self.display_name}
 
 
 def hash_token(token: str) -> str:
@@ -172,7 +176,8 @@ class Users:
         return token, ident, expires
 
     async def issue(self, name: str, role: str, *, ttl_seconds: int | None, screen: str | None = None,
-                    kind: str = "login") -> tuple[str, Identity, float]:
+                    kind: str = "login", scope: str | None = None,
+                    display_name: str | None = None) -> tuple[str, Identity, float]:
         """A new bearer token; ttl None means it lasts until revoked (screens only). Only its hash is kept."""
         token = secrets.token_urlsafe(32)
         th = hash_token(token)
@@ -180,12 +185,12 @@ class Users:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(keys.token(th), mapping={"user": name, "role": role, "screen": screen or "",
                                                "expires_at": str(expires), "created_at": _now_iso(),
-                                               "kind": kind})
+                                               "kind": kind, "scope": scope or "", "display_name": display_name or ""})
             if ttl_seconds:
                 pipe.expire(keys.token(th), ttl_seconds)
             pipe.sadd(keys.user_tokens(name), th)
             await pipe.execute()
-        return token, Identity(name, role, screen, th), expires
+        return token, Identity(name, role, screen, th, scope, display_name), expires
 
     async def token_for(self, name: str, ttl_seconds: int | None = None) -> str:
         """A token for scripts and integrations (`hall token NAME`); it expires (auth.token_default_days)."""
@@ -258,11 +263,18 @@ class Users:
         found = await self._resolve(keys=[keys.token(th)], args=[keys.user("")])
         if not found:
             return None
-        name, role, screen, expires_at = found
+        name, role, screen, expires_at, scope, display_name = found
         expires = float(expires_at or 0)
         if expires and expires < time.time():
             return None
-        return Identity(name, role, screen or None, th)
+        return Identity(name, role, screen or None, th, scope or None, display_name or None)
+
+    async def invite(self, scope: str, display_name: str, role: str, hours: float) -> tuple[str, Identity, float]:
+        """A guest's token for one thing (`scope`, e.g. "room:<id>"): an expert invited by a link, who has no
+        account. It expires; the room's host may revoke it."""
+        guest = f"guest:{secrets.token_urlsafe(6)}"
+        return await self.issue(guest, role, ttl_seconds=int(hours * 3600), kind="invite", scope=scope,
+                                display_name=display_name)
 
     async def revoke(self, token: str) -> None:
         await self.revoke_hash(hash_token(token))
@@ -307,13 +319,14 @@ end
 return {1, 0}
 """
 
-# KEYS[1] = the token's hash key, ARGV[1] = the user key prefix. Returns {user, role, screen,
-# expires_at}, or nil when the token is unknown or its (non-screen) user has been removed.
+# KEYS[1] = the token's hash key, ARGV[1] = the user key prefix. Returns {user, role, screen, expires_at, scope,
+# display_name}, or nil when the token is unknown or its user (not a screen's, not a guest's) has been removed.
 _RESOLVE = """
-local t = redis.call('HMGET', KEYS[1], 'user', 'role', 'screen', 'expires_at')
+local t = redis.call('HMGET', KEYS[1], 'user', 'role', 'screen', 'expires_at', 'scope', 'display_name')
 if not t[1] then return nil end
-if string.sub(t[1], 1, 7) ~= 'screen:' and redis.call('EXISTS', ARGV[1] .. t[1]) == 0 then return nil end
-return {t[1], t[2], t[3] or '', t[4] or '0'}
+local prefix = string.sub(t[1], 1, 6)
+if prefix ~= 'screen' and prefix ~= 'guest:' and redis.call('EXISTS', ARGV[1] .. t[1]) == 0 then return nil end
+return {t[1], t[2], t[3] or '', t[4] or '0', t[5] or '', t[6] or ''}
 """
 
 

@@ -22,6 +22,7 @@ from layouts import LayoutError, WallSpec, build_wall
 from layouts.wall import Wall
 from media.credentials import url_password
 
+from .calls.config import CallsConfig
 from .events.config import EventsConfig
 from .events.figures import FIGURES
 from .gis.config import GisConfig
@@ -290,6 +291,7 @@ class HallConfig(_Model):
     events: EventsConfig = EventsConfig()
     gis: GisConfig = GisConfig()
     workers: WorkersConfig = WorkersConfig()
+    calls: CallsConfig = CallsConfig()
     cascade: CascadeConfig = CascadeConfig()
 
     @model_validator(mode="after")

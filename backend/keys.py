@@ -42,6 +42,20 @@ WALL_LAYOUT = f"{PREFIX}:wall:layout"  # string: JSON {version, windows, scene, 
 WALL_PRESETS = f"{PREFIX}:wall:presets"  # hash: name -> JSON preset
 WALL_SCENES = f"{PREFIX}:wall:scenes"  # hash: name -> JSON scene
 WALL_CHANGES = f"{PREFIX}:wall:changes"  # stream: audit of every wall write
+# -- calls (backend/calls) --------------------------------------------------------------------------
+CALLS = f"{PREFIX}:calls"  # sorted set: call id -> started at (epoch s)
+
+
+def call(call_id: str) -> str:
+    """String: one call's record (JSON: backend/calls/model.py CallRecord), kept for a year or so."""
+    return f"{PREFIX}:call:{call_id}"
+
+
+def calls_of_event(event_id: str) -> str:
+    """Sorted set: the calls made about one event -> started at."""
+    return f"{PREFIX}:calls:event:{event_id}"
+
+
 RUNTIME_SOURCES = f"{PREFIX}:wall:runtime-sources"  # hash: id -> JSON {id, name, kind, group, owner, state}
 WALL_CHANGED = f"{PREFIX}:wall:changed"  # pub/sub channel: a new layout version (media engines reload it)
 SOCKETIO_CHANNEL = f"{PREFIX}:socketio"  # pub/sub channel of the Socket.IO Redis manager

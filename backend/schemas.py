@@ -44,6 +44,8 @@ class UserOut(BaseModel):
     name: str
     role: str
     screen: str | None = None
+    scope: str | None = Field(None, description="a guest's token opens this one thing only (e.g. room:<id>)")
+    display_name: str | None = None
 
 
 class LoginOut(BaseModel):

@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from aiortc import RTCRtpTransceiver, RTCSessionDescription
@@ -32,6 +33,7 @@ from .audio import AudioMixer, MixTrack, feed_voice
 from .encoder import EncoderSettings
 from .engine import frame_to_jpeg
 from .frames import Frame
+from .recorder import Recorder, RecordingResult
 from .sdp import read_offer
 from .sources.base import SourceConfigLite
 from .sources.track import TrackSource
@@ -119,6 +121,7 @@ class CallMedia:
             self.sides[side] = _Side(side, labels[side], side == "callee", src, f"call:{call_id}:to-{side}")
         self.started = time.time()
         self.ended = False
+        self.recorder: Recorder | None = None
 
     def _other(self, side: Side) -> _Side:
         return self.sides["callee" if side == "caller" else "caller"]
@@ -128,12 +131,25 @@ class CallMedia:
         for s in self.sides.values():
             self.server.add_source(s.source, s.label)
         for s in self.sides.values():
-            size = self.video.portrait if s.portrait else self.video.landscape
-            other = self._other(s.name)
-            view = Window(id="other", kind="video", rect=Rect(0, 0, *size), source=other.source.id,
-                          title=other.label, fit="contain")
-            self.server.add_output(s.output_id, size, Layout(windows=[view]), kind="call")
+            self.server.add_output(s.output_id, self._size(s), self._view(s), kind="call")
         self.mixer.start()
+
+    def _size(self, s: _Side) -> tuple[int, int]:
+        return self.video.portrait if s.portrait else self.video.landscape
+
+    def _view(self, s: _Side) -> Layout:
+        """What side `s` sees: the other side's camera in its own proportions, labelled with who it is."""
+        other = self._other(s.name)
+        return Layout(windows=[Window(id="other", kind="video", rect=Rect(0, 0, *self._size(s)),
+                                      source=other.source.id, title=other.label, fit="contain")])
+
+    def set_labels(self, caller: str, callee: str) -> None:
+        """Who each side is, once known (the worker who answered): on the other side's picture."""
+        for s, label in ((self.sides["caller"], caller), (self.sides["callee"], callee)):
+            s.label = label
+            s.source.name = label
+        for s in self.sides.values():
+            self.server.set_output_layout(s.output_id, self._view(s))
 
     # -- a side (re)joins ---------------------------------------------------------------------------
     async def join(self, side: Side, offer_sdp: str, owner: str) -> str:
@@ -228,6 +244,19 @@ class CallMedia:
             return None
         return await asyncio.to_thread(frame_to_jpeg, frame, min(width, frame.width), 90)
 
+    def start_recording(self, path: Path) -> None:
+        """Record the field side's picture as the console sees it and both voices into `path` (MP4; blocking for
+        a moment: call it in a thread)."""
+        if self.recorder is not None:
+            return
+        self.recorder = Recorder(self.server, self.sides["caller"].output_id, self.mixer, path)
+        self.recorder.start()
+
+    def stop_recording(self) -> RecordingResult | None:
+        """Finish the recording, if any (blocking: call it in a thread)."""
+        recorder, self.recorder = self.recorder, None
+        return recorder.stop() if recorder is not None else None
+
     def figures(self) -> dict[str, object]:
         return {"mix_ms": round(self.mixer.mix_ms, 3), "ticks": self.mixer.ticks,
                 "sides": {s.name: {"state": s.state, "joins": s.joins,
@@ -240,6 +269,7 @@ class CallMedia:
         if self.ended:
             return
         self.ended = True
+        await asyncio.to_thread(self.stop_recording)
         await self.sessions.close()
         self.mixer.stop()
         for s in self.sides.values():

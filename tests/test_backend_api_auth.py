@@ -55,12 +55,14 @@ async def test_login_gives_a_token_that_identifies_the_user(api_client):
                                                           "password": DEMO_PASSWORDS["operator1"]})
     assert resp.status == 200
     body = await resp.json()
-    assert body["user"] == {"name": "operator1", "role": "operator", "screen": None}
+    assert body["user"] == {"name": "operator1", "role": "operator", "screen": None, "scope": None,
+                            "display_name": None}
     assert isinstance(body["token"], str) and len(body["token"]) >= 32
     assert body["expires_at"] > 0
     me = await api_client.get("/api/auth/me", headers={"Authorization": f"Bearer {body['token']}"})
     assert me.status == 200
-    assert await me.json() == {"name": "operator1", "role": "operator", "screen": None}
+    assert await me.json() == {"name": "operator1", "role": "operator", "screen": None, "scope": None,
+                               "display_name": None}
 
 
 async def test_wrong_password_gets_401_json_with_error_and_message(api_client):
@@ -118,7 +120,8 @@ async def test_screen_token_identifies_its_screen(api_client):
     admin = await login(api_client, "admin")
     token = await _screen_token(api_client, admin, "lcd-2-3")
     me = await api_client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
-    assert await me.json() == {"name": "screen:lcd-2-3", "role": "screen", "screen": "lcd-2-3"}
+    assert await me.json() == {"name": "screen:lcd-2-3", "role": "screen", "screen": "lcd-2-3", "scope": None,
+                               "display_name": None}
 
 
 async def test_a_new_screen_token_revokes_the_old_one(api_client):

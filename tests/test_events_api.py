@@ -78,7 +78,7 @@ async def test_an_illegal_transition_is_409_naming_the_allowed_ones(api, who):
     eid = (await post(api, "/api/events", who["integration"], report_body(), 201))["event"]["id"]
     body = await act(api, eid, "dispatch", who["commander1"], {"department": "water"}, 409)
     assert body["error"] == "conflict" and body["state"] == "reported"
-    assert body["allowed"] == ["accept", "refuse", "mark_duplicate", "supervise", "set_urgency", "escalate"]
+    assert body["allowed"] == ["accept", "refuse", "mark_duplicate", "supervise", "set_urgency", "escalate", "attach"]
     assert "accept" in body["message"]
 
 
@@ -122,7 +122,7 @@ async def test_two_commanders_dispatch_at_once_exactly_one_wins(api, who):
         assert statuses == [200, 409], results
         loser = next(b for s, b in results if s == 409)
         assert loser["state"] == "dispatched" and loser["allowed"] == ["receive", "return", "supervise",
-                                                                        "set_urgency", "escalate"]
+                                                                        "set_urgency", "escalate", "attach"]
     audit = (await (await api.get(f"/api/events/{eid}/audit", headers=other)).json())["audit"]
     assert [a["action"] for a in audit].count("dispatch") == 1
 

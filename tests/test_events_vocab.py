@@ -37,7 +37,7 @@ async def test_the_hall_serves_the_events_words_with_their_labels(api):
     assert states["to_dispatch"]["label"] == "To dispatch" and states["to_dispatch"]["open"]
     assert {v for v, s in states.items() if s["open"]} == set(OPEN)
     assert not states["closed"]["open"] and not states["evaluated"]["open"]
-    assert [a["value"] for a in events["actions"] if a["overlay"]] == ["supervise", "set_urgency", "escalate"]
+    assert [a["value"] for a in events["actions"] if a["overlay"]] == ["supervise", "set_urgency", "escalate", "attach"]
     assert all(t["label"] and "_" not in t["label"] for kind in events.values() for t in kind)
     assert (await api.get("/api/hall")).status == 401
 

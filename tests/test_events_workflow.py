@@ -46,7 +46,7 @@ EXPECTED: dict[tuple[str, str], str] = {
 }
 OPEN_STATES = set(STATES) - {"closed", "evaluated", "refused", "cancelled", "duplicate"}
 for s in OPEN_STATES:
-    for overlay in ("supervise", "set_urgency", "escalate"):
+    for overlay in ("supervise", "set_urgency", "escalate", "attach"):
         EXPECTED[(s, overlay)] = s
 
 EXPECTED_ROLES = {
@@ -65,6 +65,7 @@ EXPECTED_ROLES = {
     "mark_duplicate": {"admin", "operator", "commander"},
     "supervise": {"admin", "commander"}, "set_urgency": {"admin", "operator", "commander"},
     "escalate": {"admin", "operator", "commander", "worker"},
+    "attach": {"admin", "operator", "commander"},
 }
 
 
@@ -120,7 +121,7 @@ def test_unknown_action_names_the_field():
 
 def test_allowed_actions_for_a_role():
     assert allowed_actions("to_dispatch", "commander") == ["cancel", "dispatch", "mark_duplicate", "supervise",
-                                                           "set_urgency", "escalate"]
+                                                           "set_urgency", "escalate", "attach"]
     assert allowed_actions("dispatched", "department") == ["receive", "return"]
     assert allowed_actions("evaluated") == []
 
@@ -378,5 +379,17 @@ def test_each_action_is_one_step_of_the_table_with_its_moves_roles_and_effect():
     for action, step in wf.STEPS.items():
         assert callable(step.effect) and step.roles, action
         assert set(step.moves) == {s for (s, a) in EXPECTED if a == action} or not step.moves, action
-        assert (not step.moves) == (action in ("supervise", "set_urgency", "escalate")), action
+        assert (not step.moves) == (action in ("supervise", "set_urgency", "escalate", "attach")), action
         assert step.roles - {wf.SYSTEM} == EXPECTED_ROLES[action], action
+
+
+def test_attach_adds_photos_once_and_keeps_the_state():
+    r, t = rules(), at(2025, 6, 2, 10)
+    ev = event(state="in_progress", photos=["a" * 64])
+    out = transition(ev, "attach", COMMANDER, Params(photos=["a" * 64, "b" * 64], note="snapshot of the call"), t, r)
+    assert out.event.state == "in_progress" and out.event.photos == ["a" * 64, "b" * 64]
+    assert out.audit["photos"] == ["b" * 64] and out.audit["note"] == "snapshot of the call"
+    with pytest.raises(BadParams):
+        transition(ev, "attach", COMMANDER, Params(), t, r)
+    with pytest.raises(NotPermitted):
+        transition(ev, "attach", WORKER, Params(photos=["c" * 64]), t, r)

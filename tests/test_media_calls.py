@@ -29,9 +29,13 @@ class ToneTrack(AudioStreamTrack):
         super().__init__()
         self.hz = hz
         self.n = 0
+        self.t0: float | None = None
 
     async def recv(self):
-        await asyncio.sleep(SAMPLES / SAMPLE_RATE)
+        # paced by the clock, not by sleeping after each frame: a busy loop must not slow the voice down
+        loop = asyncio.get_running_loop()
+        self.t0 = loop.time() if self.t0 is None else self.t0
+        await asyncio.sleep(max(0.0, self.t0 + self.n / SAMPLE_RATE - loop.time()))
         t = (np.arange(SAMPLES) + self.n) / SAMPLE_RATE
         frame = mono_to_frame((0.3 * np.sin(2 * np.pi * self.hz * t)).astype(np.float32), self.n)
         frame.time_base = fractions.Fraction(1, SAMPLE_RATE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -225,6 +226,16 @@ class EventStore:
     async def duplicates(self, event_id: str) -> list[str]:
         return sorted(await self.redis.smembers(keys.event_duplicates(event_id)))
 
+    async def note(self, event_id: str, audit: dict) -> None:
+        """A record on the event's audit log that changes nothing of the event itself (a call made about it):
+        appended to its own log and the archive's, at the event's current version."""
+        version = int(await self.redis.hget(keys.event(event_id), "version") or 0)
+        fields = _audit_entry(event_id, version, audit.get("at", time.time()), audit)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.execute_command("XADD", keys.event_audit(event_id), "*", *fields)
+            pipe.execute_command("XADD", keys.EVENTS_AUDIT, "MAXLEN", "~", str(AUDIT_MAXLEN), "*", *fields)
+            await pipe.execute()
+
     async def audit(self, event_id: str) -> list[dict]:
         entries = await self.redis.xrange(keys.event_audit(event_id))
         return [_audit_out(eid, fields) for eid, fields in entries]
@@ -413,9 +424,13 @@ def days_between(first: date, last: date) -> list[date]:
 
 
 def _audit_fields(ev: Event, audit: dict) -> list[str]:
+    return _audit_entry(ev.id, ev.version, audit.get("at", ev.updated_at), audit)
+
+
+def _audit_entry(event_id: str, version: int, at: float, audit: dict) -> list[str]:
     base = {k: audit[k] for k in ("action", "by", "role", "from", "to") if k in audit}
     rest = {k: v for k, v in audit.items() if k not in base and k != "at"}
-    out = ["event", ev.id, "version", str(ev.version), "at", _s(audit.get("at", ev.updated_at))]
+    out = ["event", event_id, "version", str(version), "at", _s(at)]
     for k, v in base.items():
         out += [k, str(v)]
     if rest:

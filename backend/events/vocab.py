@@ -81,10 +81,11 @@ class Action(Term):
     SUPERVISE = "supervise", "Supervise"
     SET_URGENCY = "set_urgency", "Set urgency"
     ESCALATE = "escalate", "Escalate"
+    ATTACH = "attach", "Attach photos"
 
 
 # The overlays: taken in any open state, the state stays.
-OVERLAYS: tuple[Action, ...] = (Action.SUPERVISE, Action.SET_URGENCY, Action.ESCALATE)
+OVERLAYS: tuple[Action, ...] = (Action.SUPERVISE, Action.SET_URGENCY, Action.ESCALATE, Action.ATTACH)
 
 
 class Channel(Term):

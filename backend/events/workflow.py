@@ -475,6 +475,19 @@ def _mark_duplicate(c: Change) -> None:
         c.post(f"worker:{c.ev.reporter}:invalid")
 
 
+MAX_PHOTOS = 50  # an event's own photos, however they came (reports, calls' snapshots)
+
+
+def _attach(c: Change) -> None:
+    """Photos onto the event (a call's snapshot of the scene, a picture taken at the console)."""
+    photos = _require(c.params.photos, "photos", "the photos to attach (their SHA-256)")
+    new = [p for p in photos if p not in c.ev.photos]
+    if len(c.ev.photos) + len(new) > MAX_PHOTOS:
+        raise BadParams("photos", f"an event keeps at most {MAX_PHOTOS} photos")
+    c.ev.photos = [*c.ev.photos, *new]
+    c.audit["photos"] = new
+
+
 def _supervise(c: Change) -> None:
     c.ev.supervised = True
     c.ev.supervisions.append({"by": c.actor.name, "at": c.now, "note": c.params.note})
@@ -560,6 +573,7 @@ STEPS: dict[Action, Step] = {
     A.SET_URGENCY: Step({}, CENTRE, _set_urgency),
     # the hall itself escalates by rule when a deadline passes
     A.ESCALATE: Step({}, CENTRE | {roles.Role.WORKER.value, SYSTEM}, _escalate),
+    A.ATTACH: Step({}, CENTRE, _attach),
 }
 assert set(STEPS) == set(Action) and all(not STEPS[a].moves for a in OVERLAYS)
 

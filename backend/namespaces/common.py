@@ -26,12 +26,15 @@ def token_room(token_hash: str) -> str:
     return f"token:{token_hash}"
 
 
-async def authenticate(users: Users, auth: Any, roles: frozenset[str]) -> Identity:
-    """The identity behind the connect's `auth.token`; refuse the connection otherwise."""
+async def authenticate(users: Users, auth: Any, roles: frozenset[str], scoped: bool = False) -> Identity:
+    """The identity behind the connect's `auth.token`; refuse the connection otherwise (a guest's scoped token
+    only where `scoped`)."""
     token = auth.get("token") if isinstance(auth, dict) else None
     ident = await users.resolve(token) if isinstance(token, str) else None
     if ident is None:
         raise ConnectionRefusedError({"error": "unauthorized", "message": "log in first: connect with auth {token}"})
+    if ident.scope is not None and not scoped:
+        raise ConnectionRefusedError({"error": "forbidden", "message": f"this link opens {ident.scope} only"})
     if ident.role not in roles:
         raise ConnectionRefusedError({"error": "forbidden",
                                       "message": f"role {ident.role!r} may not use this namespace"})

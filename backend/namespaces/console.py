@@ -17,6 +17,11 @@ ROOM = "consoles"
 WORKERS_ROOM = "consoles:workers"  # consoles of roles.WORKERS_SEE: the workers' live positions (personal data)
 
 
+def user_room(name: str) -> str:
+    """Every console of one user: what is theirs alone (their calls)."""
+    return f"user:{name}"
+
+
 def register(sio: socketio.AsyncServer, app: Any) -> None:
     users = app[appkeys.USERS]
     wc = app[appkeys.WALL_CONTROL]
@@ -27,6 +32,7 @@ def register(sio: socketio.AsyncServer, app: Any) -> None:
         ident = await authenticate(users, auth, CONSOLE)
         await admit(sio, sid, NAMESPACE, ident, auth["token"])
         metrics.sockets.labels(NAMESPACE).inc()
+        await sio.enter_room(sid, user_room(ident.name), namespace=NAMESPACE)
         await sio.enter_room(sid, ROOM, namespace=NAMESPACE)
         if ident.role in WORKERS_SEE:
             await sio.enter_room(sid, WORKERS_ROOM, namespace=NAMESPACE)

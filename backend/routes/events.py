@@ -49,7 +49,7 @@ NEEDS = {
     "feedback": "result, photos", "check_pass": "", "check_fail": "note (what is still wrong)",
     "close": "close_type (default: normal, or overdue if late)", "evaluate": "rating 1-5, note",
     "confirm": "", "decline": "note", "mark_duplicate": "original", "supervise": "note",
-    "set_urgency": "urgency", "escalate": "level (default: one up)",
+    "set_urgency": "urgency", "escalate": "level (default: one up)", "attach": "photos, note",
 }
 
 

@@ -126,11 +126,16 @@ class WorkerRegistry:
             await self._emit("status", w)
         return w
 
-    async def set_call(self, name: str, call_id: str | None) -> GridWorker:
-        """The call a worker is in (None: none); a worker in a call is not proposed for another."""
+    async def set_call(self, name: str, call_id: str | None, *, ending: str | None = None) -> GridWorker:
+        """The call a worker is in (None: none); a worker in a call is not proposed for another. Taking a call
+        is atomic: Conflict if they are in another one already (two commanders' phones answered at once).
+        `ending`: clear it only if it is still that call."""
         if call_id:
-            await self.redis.hset(keys.worker(name), "call", call_id)
-        else:
+            if not await self.redis.hsetnx(keys.worker(name), "call", call_id):
+                current = await self.redis.hget(keys.worker(name), "call")
+                if current != call_id:
+                    raise Conflict(f"{name} is in another call")
+        elif ending is None or await self.redis.hget(keys.worker(name), "call") == ending:
             await self.redis.hdel(keys.worker(name), "call")
         w = await self._one(name)
         await self._emit("call", w)

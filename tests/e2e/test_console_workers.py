@@ -11,6 +11,7 @@ import pytest
 import socketio
 from playwright.sync_api import expect
 
+from backend.config import DEFAULT_CONFIG, load_config
 from tests.events_support import report_body
 
 pytestmark = pytest.mark.e2e
@@ -81,7 +82,8 @@ def test_the_workers_tab_lists_workers_live_and_draws_the_track_as_it_grows(open
     row5.click()
     track = page.get_by_test_id("worker-track").locator("polyline")
     expect(track).to_have_attribute("data-points", "2")
-    expect(page.get_by_test_id("worker-track").locator("path.wk-grid")).to_have_count(8)  # the grid outlines
+    grids = len(load_config(DEFAULT_CONFIG).events.grids_geojson["features"])
+    expect(page.get_by_test_id("worker-track").locator("path.wk-grid")).to_have_count(grids)  # the grid outlines
     expect(page.get_by_test_id("track-info")).to_contain_text("2 points")
 
     p5.say("position", {"lat": 36.6520, "lon": 117.1020})  # pushed to the console within a second

@@ -213,12 +213,12 @@ def test_the_heat_map_of_a_period_and_the_pilot_street_in_3d(open_console, hall,
 
 
 def test_a_workers_patrol_track_plays_back_on_the_map(open_console, hall):
-    walk = [(36.6450 + i * 0.0004, 117.1000 + i * 0.0003) for i in range(5)]  # worker1's phone on /field
-    on_patrol(hall, "worker1", *walk[0], then=walk[1:])
+    walk = [(36.6450 + i * 0.0004, 117.1000 + i * 0.0003) for i in range(5)]  # a phone on /field
+    on_patrol(hall, "worker27", *walk[0], then=walk[1:])  # a track of its own: no other test walks worker27
     page = open_console("commander1")
     page.get_by_test_id("tab-map").click()
     map_ready(page)
-    page.get_by_test_id("track-worker").fill("worker1")
+    page.get_by_test_id("track-worker").fill("worker27")
     page.get_by_test_id("track-load").click()
     track = page.get_by_test_id("map-track")
     expect(track).to_have_attribute("data-points", re.compile(r"^[2-9]\d*$"))
