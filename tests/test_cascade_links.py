@@ -272,7 +272,7 @@ async def test_a_whep_source_plays_the_other_centres_screen_and_comes_back_after
     assert len(other.media.whep.sessions) == 1
     await asyncio.sleep(2.5)
     h = source.health()
-    assert h.bitrate_kbps > 20 and h.reconnects == 0
+    assert h.bitrate_kbps > 5 and h.reconnects == 0  # a still picture: little, but measured
 
     await other.stop()  # the other centre restarts
     for _ in range(100):
