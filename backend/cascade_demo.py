@@ -24,6 +24,7 @@ from .config import HallConfig
 log = logging.getLogger("hall.cascade.demo")
 
 PICTURE = (640, 360)  # another centre's screen, as a feed on our wall
+FPS = 10  # enough for a picture of another hall; the demo runs beside everything else on a small machine
 ENCODER = EncoderSettings(bitrate_kbps=700, gop_seconds=1.0)
 
 
@@ -32,7 +33,7 @@ class CentrePictures:
 
     def __init__(self, names: dict[str, str]) -> None:
         w, h = PICTURE
-        self.patterns = {fid: PatternSource(SourceConfigLite(fid, f"pattern://{name}?size={w}x{h}"))
+        self.patterns = {fid: PatternSource(SourceConfigLite(fid, f"pattern://{name}?size={w}x{h}&fps={FPS}"))
                          for fid, name in names.items()}
 
     def output(self, output_id: str) -> LatestFrame:
@@ -56,7 +57,7 @@ class DemoCentres:
     def __init__(self, base_url: str, cfg: HallConfig, server: MediaServer) -> None:
         feeds = [s for s in cfg.sources if s.id in cfg.cascade.demo_feeds]
         self.pictures = CentrePictures({s.id: s.name for s in feeds})
-        self.encoders = OutputEncoders(self.pictures, ENCODER, cfg.display.fps)
+        self.encoders = OutputEncoders(self.pictures, ENCODER, FPS)
         self.sessions = server.peers("demo-centres")
         self._verify_tls = not base_url.startswith("https://")  # `hall demo --lan`: the hall's own self-signed one
         self._http: aiohttp.ClientSession | None = None
