@@ -5,6 +5,7 @@ source); each shows on the other's wall, pixels checked (each pattern camera's o
 from __future__ import annotations
 
 import secrets
+import signal
 import time
 import urllib.request
 from pathlib import Path
@@ -160,3 +161,42 @@ def test_a_street_and_a_district_hall_cascade_both_ways(halls):
     status, body = street.request("POST", "/api/cascade/targets/district/start", token=street.token("operator1"))
     assert status == 200 and body["started"]
     wait_for_pattern(district, "d-in", "street-cam", "district-cam", timeout=30)
+
+
+def test_a_centre_that_freezes_without_closing_is_noticed_and_found_again(halls):
+    """The district hangs (SIGSTOP: no packet, no close): the street's publisher misses its receiver reports and
+    its pull misses pictures, both say so and retry; once it runs again (SIGCONT) both come back."""
+    district, street = halls
+    show(district, {"d-out": "district-cam", "d-in": "feed-street"})
+    show(street, {"s-out": "street-cam", "s-in": "from-district"})
+    wait_for_pattern(street, "s-in", "district-cam", "street-cam")
+    operator = street.token("operator1")
+
+    def street_view() -> tuple[dict, dict]:
+        _, targets = street.request("GET", "/api/cascade/targets", token=operator)
+        _, health = street.request("GET", "/api/media/health", token=operator)
+        return targets["targets"][0], health["sources"]["from-district"]
+
+    def until(pred, timeout: float, what: str) -> tuple[dict, dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            seen = street_view()
+            if pred(*seen):
+                return seen
+            time.sleep(0.5)
+        raise AssertionError(f"{what}: {street_view()}")
+
+    until(lambda t, s: t["state"] == "live" and s["state"] == "live", 30, "both links live first")
+    district.proc.send_signal(signal.SIGSTOP)
+    frozen = time.monotonic()
+    try:
+        target, pulled = until(lambda t, s: t["state"] != "live" and s["state"] == "lost" and s["error"], 40,
+                               "the frozen centre never noticed")
+        print(f"\nfrozen centre noticed after {time.monotonic() - frozen:.1f} s: {target['error']!r}, "
+              f"{pulled['error']!r}")
+        assert target["reconnects"] >= 1
+    finally:
+        district.proc.send_signal(signal.SIGCONT)
+    until(lambda t, s: t["state"] == "live" and s["state"] == "live", 60, "never back after the centre resumed")
+    wait_for_pattern(district, "d-in", "street-cam", "district-cam", timeout=30)
+    wait_for_pattern(street, "s-in", "district-cam", "street-cam", timeout=30)
