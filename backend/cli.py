@@ -108,6 +108,7 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
         public = public.rsplit(":", 1)[0] + f":{bound}"
     base = public or f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{bound}"
     stop = asyncio.Event()
+    centres = None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -122,6 +123,10 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
 
             local = f"{scheme}://{'127.0.0.1' if host in ('', '0.0.0.0', '::') else host}:{bound}"
             app[appkeys.WORKER_DEMO] = asyncio.create_task(WorkerDemo(local, cfg, app[appkeys.USERS]).run())
+            from .cascade_demo import DemoCentres  # the command centres above and below, publishing to our feeds
+
+            centres = DemoCentres(local, cfg, app[appkeys.MEDIA])
+            centres.start()
         await _banner(app, cfg, base, url, data_dir, demo, embedded)
         await stop.wait()
         _print("stopping…")
@@ -129,6 +134,8 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
         if appkeys.WORKER_DEMO in app:  # the simulated phones hang up before the server closes
             app[appkeys.WORKER_DEMO].cancel()
             await asyncio.gather(app[appkeys.WORKER_DEMO], return_exceptions=True)
+        if centres is not None:  # and the simulated centres end their sessions
+            await centres.stop()
         await runner.cleanup()
 
 

@@ -18,6 +18,7 @@ import { notify } from "./notice.js";
 import { EventsPanel } from "./events.js";
 import { MapPanel } from "./map/panel.js";
 import { WorkersPanel } from "./workers.js";
+import { CascadeCard } from "./cascade.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -26,6 +27,7 @@ let views = null;
 let eventsPanel = null;
 let mapPanel = null;
 let workersPanel = null;
+let cascadeCard = null;
 
 // --- login ---------------------------------------------------------------
 
@@ -35,6 +37,7 @@ function showLogin(message) {
   if (eventsPanel) { eventsPanel.reset(); showView("wall"); }
   if (mapPanel) mapPanel.reset();
   workersPanel?.reset();
+  cascadeCard?.reset();
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -234,6 +237,7 @@ async function start() {
   if (!eventsPanel) eventsPanel = new EventsPanel($("#events"), { role: () => session.user?.role });
   if (!mapPanel) mapPanel = new MapPanel($("#map-view"), { session, host: mapHost() });
   if (!workersPanel) workersPanel = new WorkersPanel($("#workers"));
+  if (!cascadeCard) cascadeCard = new CascadeCard($("#cascade-card"));
   update({ user: session.user });
   tickClock();
   loadHall();
@@ -252,6 +256,7 @@ async function start() {
   }
   actions.refreshPresets();
   actions.refreshScenes();
+  cascadeCard.load();
   views.thumbnails.start();
   views.preview.start();
   views.pictures.start();
@@ -262,7 +267,8 @@ async function start() {
       event: (n) => { eventsPanel.onNotice(n); mapPanel.onEvent(n); },
       "event:warning": (w) => eventsPanel.onWarning(w),
       "workers:positions": (msg) => { mapPanel.onWorkers(msg); workersPanel.onPositions(msg); },
-      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); },
+      "media:health": (msg) => cascadeCard.onHealth(msg),
+      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); cascadeCard.load(); },
     },
   });
 }
