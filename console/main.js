@@ -18,6 +18,7 @@ import { notify } from "./notice.js";
 import { EventsPanel } from "./events.js";
 import { MapPanel } from "./map/panel.js";
 import { WorkersPanel } from "./workers.js";
+import { callDock } from "./calls/view.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -35,6 +36,7 @@ function showLogin(message) {
   if (eventsPanel) { eventsPanel.reset(); showView("wall"); }
   if (mapPanel) mapPanel.reset();
   workersPanel?.reset();
+  callDock()?.reset();
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -96,6 +98,7 @@ function buildViews() {
     if ("presets" in patch || "scenes" in patch || "layout" in patch) presets.render();
     if ("layout" in patch || "selectedWindow" in patch || "wall" in patch) table.render();
     if ("hall" in patch) { renderFits(); presets.render(); }
+    if ("layout" in patch) callDock()?.onLayout();
     renderStatus();
     renderSelection();
   });
@@ -234,6 +237,7 @@ async function start() {
   if (!eventsPanel) eventsPanel = new EventsPanel($("#events"), { role: () => session.user?.role });
   if (!mapPanel) mapPanel = new MapPanel($("#map-view"), { session, host: mapHost() });
   if (!workersPanel) workersPanel = new WorkersPanel($("#workers"));
+  const calls = callDock($("#call-dock"));
   update({ user: session.user });
   tickClock();
   loadHall();
@@ -262,7 +266,8 @@ async function start() {
       event: (n) => { eventsPanel.onNotice(n); mapPanel.onEvent(n); },
       "event:warning": (w) => eventsPanel.onWarning(w),
       "workers:positions": (msg) => { mapPanel.onWorkers(msg); workersPanel.onPositions(msg); },
-      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); },
+      "call:state": (call) => calls.onState(call),
+      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); calls.resume(); },
     },
   });
 }
