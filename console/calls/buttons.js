@@ -3,6 +3,7 @@
 // itself runs in the call view (view.js), whichever tab is open.
 
 import { el, when } from "../events-model.js";
+import { subscribe } from "../store.js";
 import { callSettings, callsApi, mayCall } from "./view.js";
 
 // calls seen ending by a detail: its event is read again once (the detail's re-render makes a new section)
@@ -15,6 +16,16 @@ const OUTCOME = { answered: "answered", declined: "declined", missed: "not answe
  * `reload()`: read the event again (a call that ends leaves its record on the event's audit log).
  */
 export function callSection(ev, dock, { reload } = {}) {
+  if (!callSettings()) {  // the hall's settings are still on their way: the section comes with them
+    const holder = el("div", { hidden: true });
+    const off = subscribe((_, patch) => {
+      if (!("hall" in patch)) return;
+      off();
+      const section = holder.isConnected ? callSection(ev, dock, { reload }) : null;
+      if (section) holder.replaceWith(section); else holder.remove();
+    });
+    return holder;
+  }
   if (!mayCall()) return null;
   const n = callSettings().ring_at_once;
   const nearest = el("button", { type: "button", class: "btn btn-sm btn-primary", testid: "call-nearest",

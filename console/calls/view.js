@@ -12,6 +12,9 @@ import { state } from "../store.js";
 import { CallPeer, JoinError, localMedia } from "./peer.js";
 
 const enc = encodeURIComponent;
+// The call this tab makes, kept across a reload so the reloaded page goes back into it (and only this tab: a second
+// console of the same user never takes the media over)
+const CALL_KEY = "hall.call";
 
 export const callsApi = {
   start: (body) => request("POST", "/api/calls", body),
@@ -100,6 +103,7 @@ export class CallDock {
     if (this.busy) { notify(`Another call is under way; ${call.id} was not taken over.`, { kind: "warn" }); return; }
     this.dropMedia();
     this.call = call;
+    sessionStorage.setItem(CALL_KEY, call.id);
     this.nobodyFit = null;
     this.log = [];
     this.seen = { state: null, rung: {}, callee: null, calleeUp: false, texts: 0, snapshots: 0, wall: null };
@@ -111,7 +115,7 @@ export class CallDock {
     this.joinMedia(call.id);
   }
 
-  /** After a reload (or a dropped socket): the call this user is making goes on, without a click. */
+  /** After a reload (or a dropped socket): the call this tab was making goes on, without a click. */
   async resume() {
     try {
       if (this.call) {
@@ -119,9 +123,11 @@ export class CallDock {
         this.onState(call);
         return;
       }
-      const { calls } = await callsApi.list({ active: "true", limit: "20" });
-      const mine = calls.find((c) => c.caller.name === session.user?.name && c.state !== "ended");
-      if (mine) this.take(mine);
+      const kept = sessionStorage.getItem(CALL_KEY);
+      if (!kept) return;
+      const { call } = await callsApi.get(kept);
+      if (call.caller.name === session.user?.name && call.state !== "ended") this.take(call);
+      else sessionStorage.removeItem(CALL_KEY);
     } catch { /* the hall is not reachable now: the socket's next connect tries again */ }
   }
 
@@ -198,6 +204,7 @@ export class CallDock {
     if (call.state !== s.state && call.state === "ended") {
       this.note(`${ENDED[call.outcome] || "Ended"}${call.reason ? `: ${call.reason}` : ""}`);
       this.dropMedia();
+      sessionStorage.removeItem(CALL_KEY);
     }
     s.state = call.state;
     this.call = call;
@@ -398,6 +405,7 @@ export class CallDock {
   reset() {
     this.dropMedia();
     this.call = null;
+    sessionStorage.removeItem(CALL_KEY);
     this.dismiss();
   }
 

@@ -34,6 +34,9 @@ function glyph(name, cls = "") {
   return h("span", { "aria-hidden": "true" }, svg);
 }
 
+// The call this tab is in, kept across a reload so the reloaded page goes back into it (a second phone or tab of
+// the same worker never takes the media over)
+const CALL_KEY = "hall.field.call";
 const RING_PATTERN = [700, 300, 700, 2300];  // vibration: two pulses every 4 s (ms on, off, on, off)
 const ENDED_SHOWN_MS = 5000;
 
@@ -211,6 +214,8 @@ export class FieldCall {
   /** Answered here (or resumed after a reload): this phone's camera and microphone, and the call's media. */
   async enter(call) {
     this.call = call;
+    this.callerUp = call.sides?.caller === "connected";
+    sessionStorage.setItem(CALL_KEY, call.id);
     this.texts = [...(call.texts || [])];
     this.muted = !!call.muted?.callee;
     this.renderCall();
@@ -271,7 +276,7 @@ export class FieldCall {
     if (c.state === "ended") text = "Call ended";
     else if (mine === "reconnecting") text = "Reconnecting…";
     else if (mine === "failed") text = "Could not get back into the call";
-    else if (other === "reconnecting") text = "The centre is reconnecting…";
+    else if (this.callerUp && (other === "reconnecting" || other === "connecting")) text = "The centre is reconnecting…";
     else if (mine === "connected") text = c.muted?.caller ? "Connected · the centre has muted their microphone" : "Connected";
     else text = "Connecting…";
     this.statusLine.textContent = [text, this.problem].filter(Boolean).join(" · ");
@@ -300,6 +305,7 @@ export class FieldCall {
   onState(c) {
     if (this.call?.id !== c.id) return;
     this.call = c;
+    if (c.sides?.caller === "connected") this.callerUp = true;  // a console that joins again is then "reconnecting"
     for (const t of c.texts || []) if (!this.texts.some((x) => x.at === t.at && x.text === t.text)) this.texts.push(t);
     this.renderTexts();
     if (c.state === "ended") this.ended(c);
@@ -307,6 +313,7 @@ export class FieldCall {
   }
 
   ended(c) {
+    sessionStorage.removeItem(CALL_KEY);
     this.peer?.close();
     this.peer = null;
     this.el.callPeer = null;
@@ -368,7 +375,7 @@ export class FieldCall {
     this.selfView.srcObject = this.local;
   }
 
-  /** After a reload or a dropped socket: a call still ringing for this worker rings again; a call they are in
+  /** After a reload or a dropped socket: a call still ringing for this worker rings again; the call this tab is in
    * goes on (a new peer connection into it), without a click. */
   async resume() {
     let calls;
@@ -379,8 +386,10 @@ export class FieldCall {
       if (c) this.onState(c);
       return;
     }
-    const mine = calls.find((c) => c.state === "connected" && c.callee?.name === this.user.name);
+    const kept = sessionStorage.getItem(CALL_KEY);
+    const mine = calls.find((c) => c.id === kept && c.state === "connected" && c.callee?.name === this.user.name);
     if (mine) { this.enter(mine); return; }
+    if (kept && !calls.some((c) => c.id === kept)) sessionStorage.removeItem(CALL_KEY);
     for (const c of calls) {
       const r = (c.rung || []).find((x) => x.name === this.user.name && x.outcome === "ringing" && x.until > now);
       if (c.state === "ringing" && r && this.ringing?.id !== c.id) {
