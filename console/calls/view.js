@@ -100,7 +100,11 @@ export class CallDock {
    * the worker's picture is there the moment they answer. */
   take(call) {
     if (!call || call.id === this.call?.id) return;
-    if (this.busy) { notify(`Another call is under way; ${call.id} was not taken over.`, { kind: "warn" }); return; }
+    if (this.busy) {  // one call at a time here: the one just started (the map's Call) stops ringing at once
+      callsApi.act(call.id, "hangup").catch(() => {});
+      notify("Hang up the call under way first: the new one was cancelled.", { kind: "warn" });
+      return;
+    }
     this.dropMedia();
     this.call = call;
     sessionStorage.setItem(CALL_KEY, call.id);

@@ -141,10 +141,12 @@ export class FieldCall {
 
   async ring(m) {
     if (this.call && this.call.state !== "ended") return;  // in a call: the hall does not ring this phone
-    this.ringing = m;
+    // how long it rings, counted on this phone's clock from now (a phone's clock may be off the hall's)
+    this.ringing = { ...m, localUntil: Date.now() / 1000 + (m.ring_s ?? m.until - Date.now() / 1000) };
     this.renderRinging();
+    const shown = this.ringing;
     const sound = await this.tone.start();
-    if (this.ringing === m) this.el.dataset.sound = sound;
+    if (this.ringing === shown) this.el.dataset.sound = sound;
   }
 
   renderRinging() {
@@ -153,7 +155,7 @@ export class FieldCall {
     this.show("ringing");
     const left = h("span", { "data-testid": "call-ring-left" });
     const tick = () => {
-      const s = Math.max(0, Math.round(m.until - Date.now() / 1000));
+      const s = Math.max(0, Math.round(m.localUntil - Date.now() / 1000));
       left.textContent = `${s} s`;
       if (s <= 0) this.stopRinging();
     };
@@ -393,7 +395,7 @@ export class FieldCall {
     for (const c of calls) {
       const r = (c.rung || []).find((x) => x.name === this.user.name && x.outcome === "ringing" && x.until > now);
       if (c.state === "ringing" && r && this.ringing?.id !== c.id) {
-        this.ring({ id: c.id, caller: c.caller, mode: c.mode, event: c.event, until: r.until, ring_s: r.until - r.at });
+        this.ring({ id: c.id, caller: c.caller, mode: c.mode, event: c.event, until: r.until, ring_s: r.until - now });
         return;
       }
     }
