@@ -19,6 +19,7 @@ import { EventsPanel } from "./events.js";
 import { MapPanel } from "./map/panel.js";
 import { WorkersPanel } from "./workers.js";
 import { CascadeCard } from "./cascade.js";
+import { callDock } from "./calls/view.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -38,6 +39,7 @@ function showLogin(message) {
   if (mapPanel) mapPanel.reset();
   workersPanel?.reset();
   cascadeCard?.reset();
+  callDock()?.reset();
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -99,6 +101,7 @@ function buildViews() {
     if ("presets" in patch || "scenes" in patch || "layout" in patch) presets.render();
     if ("layout" in patch || "selectedWindow" in patch || "wall" in patch) table.render();
     if ("hall" in patch) { renderFits(); presets.render(); }
+    if ("layout" in patch) callDock()?.onLayout();
     renderStatus();
     renderSelection();
   });
@@ -238,6 +241,7 @@ async function start() {
   if (!mapPanel) mapPanel = new MapPanel($("#map-view"), { session, host: mapHost() });
   if (!workersPanel) workersPanel = new WorkersPanel($("#workers"));
   if (!cascadeCard) cascadeCard = new CascadeCard($("#cascade-card"));
+  const calls = callDock($("#call-dock"));
   update({ user: session.user });
   tickClock();
   loadHall();
@@ -268,7 +272,8 @@ async function start() {
       "event:warning": (w) => eventsPanel.onWarning(w),
       "workers:positions": (msg) => { mapPanel.onWorkers(msg); workersPanel.onPositions(msg); },
       "media:health": (msg) => cascadeCard.onHealth(msg),
-      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); cascadeCard.load(); },
+      "call:state": (call) => calls.onState(call),
+      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); cascadeCard.load(); calls.resume(); },
     },
   });
 }
