@@ -5,12 +5,14 @@
 const STALL_MS = 4000;       // no new decoded frame for this long: reconnect
 const GATHER_MS = 2000;      // the server takes no trickled candidates: wait for ours (bounded)
 
-function gathered(pc) {
+/** ICE gathering complete, or `capMs` gone (a candidate that never comes must not stall the offer); the calls'
+ * pages (console/calls/peer.js) post their offers the same way. */
+export function gathered(pc, capMs = GATHER_MS) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => { clearTimeout(timer); pc.removeEventListener("icegatheringstatechange", check); resolve(); };
     const check = () => { if (pc.iceGatheringState === "complete") done(); };
-    const timer = setTimeout(done, GATHER_MS);
+    const timer = setTimeout(done, capMs);
     pc.addEventListener("icegatheringstatechange", check);
   });
 }
