@@ -18,6 +18,7 @@ import { notify } from "./notice.js";
 import { EventsPanel } from "./events.js";
 import { MapPanel } from "./map/panel.js";
 import { WorkersPanel } from "./workers.js";
+import { RoomsPanel } from "./rooms/panel.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -26,6 +27,7 @@ let views = null;
 let eventsPanel = null;
 let mapPanel = null;
 let workersPanel = null;
+let roomsPanel = null;
 
 // --- login ---------------------------------------------------------------
 
@@ -35,6 +37,7 @@ function showLogin(message) {
   if (eventsPanel) { eventsPanel.reset(); showView("wall"); }
   if (mapPanel) mapPanel.reset();
   workersPanel?.reset();
+  roomsPanel?.reset();
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -111,7 +114,7 @@ function buildViews() {
   });
   document.addEventListener("keydown", (e) => {
     if (e.target.closest("input, textarea, select") || $("#app").hidden || !$("#events").hidden
-      || !$("#map-view").hidden || !$("#workers").hidden) return;
+      || !$("#map-view").hidden || !$("#workers").hidden || !$("#rooms").hidden) return;
     if ((e.key === "Delete" || e.key === "Backspace") && state.selectedWindow) {
       e.preventDefault();
       actions.deleteWindow(state.selectedWindow);
@@ -137,6 +140,8 @@ function showView(name) {
   else mapPanel.hide();
   if (name === "workers") workersPanel.show();
   else workersPanel.hide();
+  if (name === "rooms") roomsPanel.show();
+  else roomsPanel.hide();
 }
 
 for (const tab of document.querySelectorAll(".tabs .tab")) {
@@ -234,6 +239,7 @@ async function start() {
   if (!eventsPanel) eventsPanel = new EventsPanel($("#events"), { role: () => session.user?.role });
   if (!mapPanel) mapPanel = new MapPanel($("#map-view"), { session, host: mapHost() });
   if (!workersPanel) workersPanel = new WorkersPanel($("#workers"));
+  if (!roomsPanel) roomsPanel = new RoomsPanel($("#rooms"));
   update({ user: session.user });
   tickClock();
   loadHall();
@@ -262,7 +268,8 @@ async function start() {
       event: (n) => { eventsPanel.onNotice(n); mapPanel.onEvent(n); },
       "event:warning": (w) => eventsPanel.onWarning(w),
       "workers:positions": (msg) => { mapPanel.onWorkers(msg); workersPanel.onPositions(msg); },
-      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); },
+      room: (r) => roomsPanel.onRoom(r),
+      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); roomsPanel.resync(); },
     },
   });
 }
