@@ -108,6 +108,7 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
         public = public.rsplit(":", 1)[0] + f":{bound}"
     base = public or f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{bound}"
     stop = asyncio.Event()
+    centres = None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -122,6 +123,10 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
 
             local = f"{scheme}://{'127.0.0.1' if host in ('', '0.0.0.0', '::') else host}:{bound}"
             app[appkeys.WORKER_DEMO] = asyncio.create_task(WorkerDemo(local, cfg, app[appkeys.USERS]).run())
+            from .cascade_demo import DemoCentres  # the command centres above and below, publishing to our feeds
+
+            centres = DemoCentres(local, cfg, app[appkeys.MEDIA])
+            centres.start()
         await _banner(app, cfg, base, url, data_dir, demo, embedded)
         await stop.wait()
         _print("stopping…")
@@ -129,6 +134,8 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
         if appkeys.WORKER_DEMO in app:  # the simulated phones hang up before the server closes
             app[appkeys.WORKER_DEMO].cancel()
             await asyncio.gather(app[appkeys.WORKER_DEMO], return_exceptions=True)
+        if centres is not None:  # and the simulated centres end their sessions
+            await centres.stop()
         await runner.cleanup()
 
 
@@ -362,6 +369,29 @@ def cmd_bench_lists(args: argparse.Namespace) -> int:
     return bench.main(_load(args.config), events=args.events, repeat=args.repeat)
 
 
+def cmd_bench_room(args: argparse.Namespace) -> int:
+    from .bench import room as bench
+
+    return bench.main(args.participants, seconds=args.seconds, warmup=args.warmup, reference=not args.no_reference)
+
+
+def cmd_bench_call(args: argparse.Namespace) -> int:
+    from .bench import call as bench
+
+    return bench.main(seconds=args.seconds, warmup=args.warmup, max_calls=args.max_calls, pages=args.pages,
+                      reference=not args.no_reference)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give numbers of participants like 4,9,16") from None
+    if not sizes or any(not 2 <= n <= 32 for n in sizes):
+        raise argparse.ArgumentTypeError(f"{text!r}: each between 2 and 32")
+    return sizes
+
+
 def _add_bench_media_parsers(bsub) -> None:
     """`hall bench compositor` and `hall bench capacity` (code in backend/bench/)."""
     c = bsub.add_parser("compositor",
@@ -372,7 +402,16 @@ def _add_bench_media_parsers(bsub) -> None:
     c.add_argument("--repeat", type=int, default=1, help="interleaved runs per scenario; medians are reported")
     k = bsub.add_parser("capacity", help="the most 720p sources one 1080p screen holds at 25 fps")
     k.add_argument("--max-sources", type=int, default=64)
-    for q in (c, k):
+    r = bsub.add_parser("room", help="the consultation room's MCU with 4, 9, 16 participants at 640x360: server CPU, "
+                        "frame rate, mixing time per tick, glass to glass; beside a room encoded per participant")
+    r.add_argument("--participants", type=_sizes, default=[4, 9, 16], help="comma-separated sizes (default 4,9,16)")
+    r.add_argument("--no-reference", action="store_true", help="skip the per-participant reference runs")
+    cl = bsub.add_parser("call", help="calls: click to first frame in Chromium (p50, p95), server CPU per call at "
+                         "640x480 both ways, the most concurrent calls held; beside aiortc's stock relay")
+    cl.add_argument("--pages", type=int, default=10, help="calls made in Chromium one after another (0: none)")
+    cl.add_argument("--max-calls", type=_positive_int, default=16, help="most concurrent calls tried")
+    cl.add_argument("--no-reference", action="store_true", help="skip the stock-aiortc reference runs")
+    for q in (c, k, r, cl):
         q.add_argument("--seconds", type=float, default=8, help="measured seconds per run (after the warm-up)")
         q.add_argument("--warmup", type=float, default=2, help="seconds before measuring")
 
@@ -476,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "bench":
         return {"latency": cmd_bench_latency, "compositor": cmd_bench_compositor,
                 "capacity": cmd_bench_capacity, "events": cmd_bench_events,
-                "lists": cmd_bench_lists}[args.bench_cmd](args)
+                "lists": cmd_bench_lists, "room": cmd_bench_room, "call": cmd_bench_call}[args.bench_cmd](args)
     return 2
 
 

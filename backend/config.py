@@ -30,7 +30,7 @@ from .roles import Role
 from .rooms.config import RoomsConfig
 from .workers.config import WorkersConfig
 
-SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip")
+SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip", "whep", "wheps")
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 
@@ -118,7 +118,8 @@ class UserConfig(_Model):
 class SourceConfig(_Model):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     name: str
-    url: str = Field(..., description="rtsp://, file://, pattern:// or whip:// (published at /whip/{id})")
+    url: str = Field(..., description="rtsp://, file://, pattern://, whip:// (published at /whip/{id}) or whep:// "
+                     "(wheps://: over HTTPS; another centre's WHEP output, pulled)")
     sub_url: str | None = Field(None, description="sub-stream, used when the source is shown small")
     username: str | None = Field(None, min_length=1, description="camera user, joined into the rtsp:// URLs "
                                  "only where the camera is opened")
@@ -161,7 +162,7 @@ class SourceConfig(_Model):
     @property
     def kind(self) -> str:
         scheme = urlparse(self.url).scheme
-        return "rtsp" if scheme == "rtsps" else scheme
+        return {"rtsps": "rtsp", "wheps": "whep"}.get(scheme, scheme)
 
 
 FigureName = Literal[FIGURES]  # type: ignore[valid-type]
@@ -229,6 +230,53 @@ class WebRtcConfig(_Model):
         return v
 
 
+class CascadeTargetConfig(_Model):
+    """Another centre's WHIP endpoint and what the hall publishes to it."""
+
+    name: Annotated[str, Field(pattern=ID_PATTERN)]
+    url: str = Field(..., description="the other centre's WHIP endpoint, http:// or https://")
+    publish: str = Field(..., description="a wall screen's id, or a source's id (sent full-frame at `size`)")
+    token_env: str | None = Field(None, pattern=ENV_PATTERN,
+                                  description="environment variable holding the bearer token the other centre gave")
+    enabled: bool = Field(True, description="published from start-up (the console can start and stop it)")
+    size: tuple[Annotated[int, Field(ge=64, le=3840, multiple_of=2)],
+                Annotated[int, Field(ge=64, le=2160, multiple_of=2)]] = (1280, 720)
+    bitrate_kbps: Annotated[int, Field(ge=100, le=50_000)] | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        u = urlparse(v)
+        if u.scheme not in ("http", "https") or not u.netloc:
+            raise ValueError("must be an http:// or https:// URL of the other centre's WHIP endpoint")
+        if u.password or u.username:
+            raise ValueError("leave the credentials out of the URL (the bearer token goes in token_env)")
+        return v
+
+
+class CascadeConfig(_Model):
+    """Video exchanged with the centres above and below: what we publish over WHIP (pulls are whep:// sources)."""
+
+    targets: list[CascadeTargetConfig] = []
+    retry_s: Annotated[float, Field(gt=0, le=60, description="the first retries after a failure")] = 1.0
+    quick_retries: Annotated[int, Field(ge=0, le=100)] = 3
+    retry_max_s: Annotated[float, Field(gt=0, le=600, description="retries back off, doubling, to this")] = 10.0
+    demo_feeds: list[str] = Field([], description="`hall demo` only: whip:// sources into which centres simulated "
+                                  "on this machine publish a picture of their own")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> CascadeConfig:
+        seen: set[str] = set()
+        problems = []
+        for i, t in enumerate(self.targets):
+            if t.name in seen:
+                problems.append(f"targets[{i}].name: duplicate target {t.name!r}")
+            seen.add(t.name)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 class HallConfig(_Model):
     district: str = "Demo district"
     server: ServerConfig = ServerConfig()
@@ -246,6 +294,7 @@ class HallConfig(_Model):
     workers: WorkersConfig = WorkersConfig()
     calls: CallsConfig = CallsConfig()
     rooms: RoomsConfig = RoomsConfig()
+    cascade: CascadeConfig = CascadeConfig()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> HallConfig:
@@ -264,19 +313,41 @@ class HallConfig(_Model):
             raise ValueError("; ".join(problems))
         return self
 
+    @model_validator(mode="after")
+    def _cascade_publishes_what_we_have(self) -> HallConfig:
+        try:
+            screens = {s.id for s in build_wall(self.wall).screens}
+        except LayoutError:  # reported as the wall's own problem
+            return self
+        sources = {s.id for s in self.sources}
+        problems = [f"cascade.targets[{i}].publish: {t.publish!r} is neither a screen nor a source "
+                    f"(screens: {', '.join(sorted(screens))})"
+                    for i, t in enumerate(self.cascade.targets) if t.publish not in screens | sources]
+        feeds = {s.id for s in self.sources if s.kind == "whip"}
+        problems += [f"cascade.demo_feeds[{i}]: {f!r} is not a whip:// source" for i, f in
+                     enumerate(self.cascade.demo_feeds) if f not in feeds]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     def build_wall(self) -> Wall:
         return build_wall(self.wall)
 
     def media_settings(self) -> MediaSettings:
         """What the media server needs of this configuration."""
+        from media.cascade import PublishTarget
         from media.encoder import EncoderSettings  # the media stack is loaded only by what runs it
+        from media.links import Backoff
         from media.server import MediaSettings
         from media.webrtc import IceServer
 
         ice = [IceServer(tuple(s.urls), s.username, s.credential_value()) for s in self.webrtc.ice_servers]
+        c = self.cascade
+        targets = [PublishTarget(t.name, t.url, t.publish, t.token_env, t.size, t.bitrate_kbps) for t in c.targets]
         return MediaSettings(fps=self.display.fps, timezone=self.display.timezone, labels=self.display.labels,
                              encoder=EncoderSettings(**self.encoder.model_dump()), ice_servers=ice,
-                             connect_timeout_s=self.webrtc.connect_timeout_s)
+                             connect_timeout_s=self.webrtc.connect_timeout_s, cascade=targets,
+                             backoff=Backoff(c.retry_s, c.quick_retries, c.retry_max_s))
 
 
 def _duplicates(data: dict) -> list[tuple[str, str]]:

@@ -73,6 +73,7 @@ def rooms_of_event(event_id: str) -> str:
 RUNTIME_SOURCES = f"{PREFIX}:wall:runtime-sources"  # hash: id -> JSON {id, name, kind, group, owner, state}
 WALL_CHANGED = f"{PREFIX}:wall:changed"  # pub/sub channel: a new layout version (media engines reload it)
 SOCKETIO_CHANNEL = f"{PREFIX}:socketio"  # pub/sub channel of the Socket.IO Redis manager
+CASCADE_TARGETS = f"{PREFIX}:cascade:targets"  # hash: target name -> JSON {enabled, by, at} (set from the console)
 
 # -- events (backend/events): the closed loop -------------------------------------------------
 EVENTS_INDEX = f"{PREFIX}:ev:index"  # sorted set: event id -> reported at (epoch s)

@@ -41,6 +41,15 @@ class Metrics:
         self.screen_viewers = Gauge("hall_screen_viewers", "viewers of the screen", ["screen"], registry=self.registry)
         self.screen_compose_ms = Gauge("hall_screen_compose_ms", "time to compose one frame", ["screen"],
                                        registry=self.registry)
+        # the cascade: what this process publishes to other centres (pulled feeds are sources above)
+        self.cascade_up = Gauge("hall_cascade_target_up", "1 when the target is live (publishing)", ["target"],
+                                registry=self.registry)
+        self.cascade_state = Gauge("hall_cascade_target_state", "target state (1 for the current one)",
+                                   ["target", "state"], registry=self.registry)
+        self.cascade_bitrate = Gauge("hall_cascade_target_bitrate_kbps", "bitrate sent to the target", ["target"],
+                                     registry=self.registry)
+        self.cascade_reconnects = Gauge("hall_cascade_target_reconnects", "attempts after a failure since started",
+                                        ["target"], registry=self.registry)
 
     def observe_media(self, health: dict) -> None:
         for sid, h in health.get("sources", {}).items():
@@ -57,6 +66,13 @@ class Metrics:
             self.screen_fps.labels(sid).set(h.get("fps") or 0)
             self.screen_viewers.labels(sid).set(h.get("viewers") or 0)
             self.screen_compose_ms.labels(sid).set(h.get("compose_ms") or 0)
+        for name, h in health.get("cascade", {}).items():
+            state = h.get("state")
+            self.cascade_up.labels(name).set(1 if state == "live" else 0)
+            for st in ("stopped", "connecting", "live", "failed"):
+                self.cascade_state.labels(name, st).set(1 if st == state else 0)
+            self.cascade_bitrate.labels(name).set(h.get("bitrate_kbps") or 0)
+            self.cascade_reconnects.labels(name).set(h.get("reconnects") or 0)
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

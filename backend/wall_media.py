@@ -17,6 +17,7 @@ from layouts import Layout
 from media.server import MediaServer
 
 from . import keys
+from .cascade import CascadeControl
 from .config import HallConfig
 from .metrics import Metrics
 from .schemas import LayoutState
@@ -41,6 +42,7 @@ class WallMedia:
         self.applied_version = -1
         self._tasks: list[asyncio.Task] = []
         self._apply_lock = asyncio.Lock()
+        self.cascade = CascadeControl(cfg, redis, server)
 
     def warn_about_camera_passwords(self) -> None:
         """A password written in a source's URL works, but belongs in the environment: say which key."""
@@ -58,6 +60,7 @@ class WallMedia:
         self.warn_about_camera_passwords()
         await asyncio.to_thread(self.server.start)
         await self.reload()
+        await self.cascade.start()
         self._tasks = [asyncio.create_task(self._follow_changes(), name="media-follow"),
                        asyncio.create_task(self._push_health(), name="media-health")]
 
@@ -65,6 +68,7 @@ class WallMedia:
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.cascade.stop()
         await self.server.stop()
 
     async def apply(self, state: LayoutState) -> None:

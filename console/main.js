@@ -19,6 +19,7 @@ import { EventsPanel } from "./events.js";
 import { MapPanel } from "./map/panel.js";
 import { WorkersPanel } from "./workers.js";
 import { RoomsPanel } from "./rooms/panel.js";
+import { CascadeCard } from "./cascade.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -28,6 +29,7 @@ let eventsPanel = null;
 let mapPanel = null;
 let workersPanel = null;
 let roomsPanel = null;
+let cascadeCard = null;
 
 // --- login ---------------------------------------------------------------
 
@@ -38,6 +40,7 @@ function showLogin(message) {
   if (mapPanel) mapPanel.reset();
   workersPanel?.reset();
   roomsPanel?.reset();
+  cascadeCard?.reset();
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -240,6 +243,7 @@ async function start() {
   if (!mapPanel) mapPanel = new MapPanel($("#map-view"), { session, host: mapHost() });
   if (!workersPanel) workersPanel = new WorkersPanel($("#workers"));
   if (!roomsPanel) roomsPanel = new RoomsPanel($("#rooms"));
+  if (!cascadeCard) cascadeCard = new CascadeCard($("#cascade-card"));
   update({ user: session.user });
   tickClock();
   loadHall();
@@ -258,6 +262,7 @@ async function start() {
   }
   actions.refreshPresets();
   actions.refreshScenes();
+  cascadeCard.load();
   views.thumbnails.start();
   views.preview.start();
   views.pictures.start();
@@ -269,7 +274,8 @@ async function start() {
       "event:warning": (w) => eventsPanel.onWarning(w),
       "workers:positions": (msg) => { mapPanel.onWorkers(msg); workersPanel.onPositions(msg); },
       room: (r) => roomsPanel.onRoom(r),
-      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); roomsPanel.resync(); },
+      "media:health": (msg) => cascadeCard.onHealth(msg),
+      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); roomsPanel.resync(); cascadeCard.load(); },
     },
   });
 }

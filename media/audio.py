@@ -188,6 +188,7 @@ class AudioMixer:
         self.ticks = 0
         self.late_ticks = 0
         self.mix_ms = 0.0  # average time of one tick's mixing (figures)
+        self.mix_seconds = 0.0  # all ticks' mixing time (benchmarks: per tick over a window)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -243,6 +244,7 @@ class AudioMixer:
             self.on_speaker(speaker)
         self.ticks += 1
         ms = (time.perf_counter() - t0) * 1000
+        self.mix_seconds += ms / 1000
         self.mix_ms = ms if self.ticks == 1 else self.mix_ms * 0.95 + ms * 0.05
 
     def _limit(self, listener: Listener, mix: np.ndarray) -> None:

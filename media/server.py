@@ -19,9 +19,11 @@ from typing import Any, Protocol
 from layouts.wall import Wall
 from layouts.window import Layout
 
+from .cascade import Cascade, PublishTarget
 from .encoder import EncoderSettings, OutputEncoders
 from .engine import MediaEngine
 from .frames import LatestFrame
+from .links import Backoff
 from .sources.base import Source, SourceSpec
 from .webrtc import IceServer, PeerSessions
 from .whep import WhepEgress
@@ -53,6 +55,8 @@ class MediaSettings:
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     ice_servers: list[IceServer] = field(default_factory=list)  # empty: no STUN/TURN is ever contacted
     connect_timeout_s: float = 20.0
+    cascade: list[PublishTarget] = field(default_factory=list)  # other centres' WHIP endpoints we publish to
+    backoff: Backoff = field(default_factory=Backoff)  # between attempts of the cascade's links
 
 
 class MediaServer:
@@ -64,6 +68,7 @@ class MediaServer:
         self.encoders = OutputEncoders(self, self.settings.encoder, self.settings.fps)
         self.whep = WhepEgress(self.encoders, self.peers("whep"))
         self.whip = WhipIngest(self.peers("whip"))
+        self.cascade = Cascade(self, self.settings.cascade, self.settings.backoff)
 
     def peers(self, purpose: str) -> PeerSessions:
         """A set of peer connections with the configured ICE servers (one per endpoint: WHEP, WHIP, calls)."""
@@ -84,7 +89,13 @@ class MediaServer:
                                                 "screens": len(self.wall.screens)})
         return engine
 
+    async def start_links(self) -> None:
+        """Start pulling the whep:// sources (event loop, once the engine runs); targets start one by one
+        (`cascade.publish`)."""
+        await self.cascade.start_pulls()
+
     async def stop(self) -> None:
+        await self.cascade.close()  # first: its sessions end at the other centres while the engine still runs
         await self.whep.close()
         await self.whip.close()
         engine, self.engine = self.engine, None
@@ -143,11 +154,13 @@ class MediaServer:
 
     # -- figures and pictures -------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
-        return self.media_engine().health()
+        """The engine's figures and the cascade's targets (`cascade`: by name, media.cascade.Cascade.health)."""
+        return {**self.media_engine().health(), "cascade": self.cascade.health()}
 
     def delivery(self) -> dict[str, Any]:
         return {"encoders": self.encoders.stats(), "encoders_started": self.encoders.started,
-                "whep_sessions": len(self.whep.sessions), "whip_sessions": len(self.whip.sessions)}
+                "whep_sessions": len(self.whep.sessions), "whip_sessions": len(self.whip.sessions),
+                "cascade_sessions": len(self.cascade.out) + len(self.cascade.into)}
 
     async def snapshot_jpeg(self, id: str, width: int = 320) -> bytes:
         """A JPEG of a source or an output (KeyError if neither), made in a worker thread."""

@@ -7,6 +7,7 @@ api = Api("Command Hall", "0.1.0")
 from . import (  # noqa: E402,F401  (registration side effects)
     auth,
     calls,
+    cascade,
     events,
     gis,
     hall,

@@ -328,7 +328,8 @@ class Source:
 
 
 _REGISTRY: dict[str, type[Source]] = {}
-_KIND_MODULES = {"pattern": "pattern", "file": "file", "rtsp": "rtsp", "rtsps": "rtsp", "whip": "whip"}
+_KIND_MODULES = {"pattern": "pattern", "file": "file", "rtsp": "rtsp", "rtsps": "rtsp", "whip": "whip",
+                 "whep": "whep", "wheps": "whep"}
 
 
 def register(scheme: str) -> Callable[[type[Source]], type[Source]]:

@@ -16,6 +16,13 @@ from media.sources.base import SourceSpec, register
 from media.sources.track import TrackSource
 
 
+def publishing_token(url: str) -> str | None:
+    """The token a whip:// URL gives its publishers: from the variable named by ``token_env``, or ``token``."""
+    q = parse_qs(urlparse(url).query)
+    env = q.get("token_env", [None])[0]
+    return os.environ.get(env) if env else q.get("token", [None])[0]
+
+
 @register("whip")
 class WhipSource(TrackSource):
     """Frames of the current WHIP publisher; none until someone publishes, "lost" after they leave."""
@@ -25,9 +32,7 @@ class WhipSource(TrackSource):
 
     def __init__(self, cfg: SourceSpec) -> None:
         super().__init__(cfg)
-        q = parse_qs(urlparse(self.url).query)
-        env = q.get("token_env", [None])[0]
-        self._token: str | None = os.environ.get(env) if env else q.get("token", [None])[0]
+        self._token = publishing_token(self.url)
 
     @property
     def publishers(self) -> int:
