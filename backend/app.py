@@ -66,7 +66,7 @@ async def watch_event_loop(metrics: Metrics, every: float = 0.05, warn_after: fl
             log.warning("event loop was blocked", extra={"lag_ms": round(lag * 1000)})
 
 
-PAGE_PREFIXES = ("/console/", "/field/", "/wall/assets/")
+PAGE_PREFIXES = ("/console/", "/field/", "/wall/assets/", "/room/")
 # What the pages may load: only the hall's own scripts and connections (nothing from the internet, no inline
 # script); inline styles for the charts and the map; camera snapshots and videos as blobs; WebRTC media is not
 # governed by CSP. The map library runs its worker from a blob.
@@ -213,6 +213,8 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
 
     async def room_push(room_id: str, what: str, data: dict) -> None:
         await sio.emit(what, data, namespace=room_ns.NAMESPACE, room=room_ns.room(room_id))
+        if what == "room:state":  # the consoles' Rooms tab: who is in which room, live (consoles are room people)
+            await sio.emit("room", data, namespace=console_ns.NAMESPACE, room=console_ns.ROOM)
 
     rooms.hooks.append(room_push)
 

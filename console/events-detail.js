@@ -4,6 +4,7 @@
 import { ApiError, fetchImage, session } from "./api.js";
 import { notify } from "./notice.js";
 import { reportError } from "./actions.js";
+import { eventRooms } from "./rooms/event-rooms.js";
 import {
   el,
   eventsApi, fieldsOf, actionBody, words, label, terms, when, DANGER_ACTIONS,
@@ -153,6 +154,7 @@ export class EventDetail {
       this.callBox(),
       this.fieldsBox(),
       eventMap(this, ev, { token: session.token, host: { notify, canWall: !this.readOnly() } }),
+      eventRooms(ev, { readOnly: this.readOnly() }),
       this.routingBox(),
       this.photosBox("Photos", ev.photos, "detail-photos"),
       this.photosBox("Result photos", ev.result_photos, "detail-result-photos"),

@@ -18,6 +18,7 @@ import { notify } from "./notice.js";
 import { EventsPanel } from "./events.js";
 import { MapPanel } from "./map/panel.js";
 import { WorkersPanel } from "./workers.js";
+import { RoomsPanel } from "./rooms/panel.js";
 import { CascadeCard } from "./cascade.js";
 import { callDock } from "./calls/view.js";
 
@@ -28,6 +29,7 @@ let views = null;
 let eventsPanel = null;
 let mapPanel = null;
 let workersPanel = null;
+let roomsPanel = null;
 let cascadeCard = null;
 
 // --- login ---------------------------------------------------------------
@@ -38,6 +40,7 @@ function showLogin(message) {
   if (eventsPanel) { eventsPanel.reset(); showView("wall"); }
   if (mapPanel) mapPanel.reset();
   workersPanel?.reset();
+  roomsPanel?.reset();
   cascadeCard?.reset();
   callDock()?.reset();
   session.clear();
@@ -117,7 +120,7 @@ function buildViews() {
   });
   document.addEventListener("keydown", (e) => {
     if (e.target.closest("input, textarea, select") || $("#app").hidden || !$("#events").hidden
-      || !$("#map-view").hidden || !$("#workers").hidden) return;
+      || !$("#map-view").hidden || !$("#workers").hidden || !$("#rooms").hidden) return;
     if ((e.key === "Delete" || e.key === "Backspace") && state.selectedWindow) {
       e.preventDefault();
       actions.deleteWindow(state.selectedWindow);
@@ -143,6 +146,8 @@ function showView(name) {
   else mapPanel.hide();
   if (name === "workers") workersPanel.show();
   else workersPanel.hide();
+  if (name === "rooms") roomsPanel.show();
+  else roomsPanel.hide();
 }
 
 for (const tab of document.querySelectorAll(".tabs .tab")) {
@@ -240,6 +245,7 @@ async function start() {
   if (!eventsPanel) eventsPanel = new EventsPanel($("#events"), { role: () => session.user?.role });
   if (!mapPanel) mapPanel = new MapPanel($("#map-view"), { session, host: mapHost() });
   if (!workersPanel) workersPanel = new WorkersPanel($("#workers"));
+  if (!roomsPanel) roomsPanel = new RoomsPanel($("#rooms"));
   if (!cascadeCard) cascadeCard = new CascadeCard($("#cascade-card"));
   const calls = callDock($("#call-dock"));
   update({ user: session.user });
@@ -271,9 +277,10 @@ async function start() {
       event: (n) => { eventsPanel.onNotice(n); mapPanel.onEvent(n); },
       "event:warning": (w) => eventsPanel.onWarning(w),
       "workers:positions": (msg) => { mapPanel.onWorkers(msg); workersPanel.onPositions(msg); },
+      room: (r) => roomsPanel.onRoom(r),
       "media:health": (msg) => cascadeCard.onHealth(msg),
       "call:state": (call) => calls.onState(call),
-      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); cascadeCard.load(); calls.resume(); },
+      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); roomsPanel.resync(); cascadeCard.load(); calls.resume(); },
     },
   });
 }

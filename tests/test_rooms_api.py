@@ -230,3 +230,38 @@ async def test_bad_requests_name_their_field(hall):
                            headers={**hall.who["commander1"], "Content-Type": "application/sdp"})
     assert resp.status == 422 and "size" in await resp.text()
     assert hall.app[appkeys.ROOMS]._live[rid].record.members == {}  # nothing half-made
+
+
+async def test_the_halls_own_audio_joins_as_hall_and_every_console_hears_of_the_room(hall):
+    console = await connect_socket(hall, "/console", token_of(hall.who["operator1"]), events=("room",))
+    rid = (await call(hall, "POST", "/api/rooms", hall.who["commander1"], {"title": "Bridge"}, 201))["room"]["id"]
+    inv = await call(hall, "POST", f"/api/rooms/{rid}/invite", hall.who["commander1"], {"name": "Dr Gao"}, 201)
+    guest = bearer(inv["url"].split("invite=")[1])
+    # what the room's page needs comes with the room, to a guest too (GET /api/hall is not theirs)
+    for who in (hall.who["worker1"], guest):
+        got = await call(hall, "GET", f"/api/rooms/{rid}", who)
+        assert got["reconnect_grace_s"] == 5.0 and got["ice_servers"] == []
+    hall_audio, worker = Participant("a", camera=False), Participant("b", camera=False)
+    try:
+        # the operator joins with the hall's microphone and speakers: their own member, named "Hall", no camera
+        resp = await hall.post(f"/api/rooms/{rid}/join?hall=true", data="v=0",
+                               headers={**hall.who["worker1"], "Content-Type": "application/sdp"})
+        assert resp.status == 403 and "staff" in await resp.text()
+        await p_offer(hall_audio)
+        resp = await hall.post(f"/api/rooms/{rid}/join?hall=true", data=hall_audio.pc.localDescription.sdp,
+                               headers={**hall.who["operator1"], "Content-Type": "application/sdp"})
+        assert resp.status == 201, await resp.text()
+        member = hall.app[appkeys.ROOMS]._live[rid].record.members["operator1"]
+        assert (member.name, member.camera) == ("Hall", False)
+        await join(hall, rid, worker, hall.who["worker1"])
+        # every console hears who is in which room, without asking
+        await wait_until(lambda: any(r["id"] == rid and set(r["members"]) == {"operator1", "worker1"}
+                                     for r in console.received["room"]), what="the room pushed to consoles")
+    finally:
+        await console.disconnect()
+        for p in (hall_audio, worker):
+            await p.close()
+
+
+async def p_offer(p: Participant) -> None:
+    await p.pc.setLocalDescription(await p.pc.createOffer())

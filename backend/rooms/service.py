@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hall.rooms")
 
+HALL_NAME = "Hall"  # a room member that is the hall's own microphone and speakers
 Push = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # (room id, what, payload)
 
 
@@ -179,7 +180,9 @@ class Rooms:
         return {"url": f"/room/{room_id}?invite={token}", "expires_at": expires, "guest": guest.name}
 
     # -- taking part ----------------------------------------------------------------------------------------
-    async def join(self, ident: Identity, room_id: str, offer_sdp: str, size: str) -> str:
+    async def join(self, ident: Identity, room_id: str, offer_sdp: str, size: str, hall: bool = False) -> str:
+        """A participant's (new) peer connection into the room; `hall`: the hall's own microphone and speakers,
+        joined by a staff member as their own member and shown as "Hall"."""
         live = self._live_for(room_id)
         record = live.record
         if not self._may_enter(record, ident):
@@ -192,7 +195,9 @@ class Rooms:
                 raise Forbidden("the room is locked: the host lets nobody new in")
             if len(record.members) >= self.cfg.max_participants:
                 raise Conflict(f"the room is full ({self.cfg.max_participants} participants)")
-        name = ident.display_name or await self._display_name(ident.name)
+        if hall and (ident.role not in CENTRE or ident.scope is not None):
+            raise Forbidden("only the hall's staff join with the hall's audio")
+        name = HALL_NAME if hall else ident.display_name or await self._display_name(ident.name)
         try:
             answer = await live.media.join(pid, name, offer_sdp, ident.name, size)
         except OfferRejected as exc:

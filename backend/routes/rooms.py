@@ -57,6 +57,8 @@ class JoinQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     size: Literal["large", "small"] = Field("large", description="the picture: large 1280x720, small 640x360 "
                                                                  "(phones)")
+    hall: bool = Field(False, description="the hall's own microphone and speakers (the hall's staff): shown as "
+                                          "'Hall'")
 
 
 class RoomsQuery(BaseModel):
@@ -99,11 +101,15 @@ async def list_rooms(request: web.Request, ident: Identity, query: RoomsQuery) -
     return {"rooms": [rooms.view(r, ident) for r in await rooms.list(ident, query.event, query.open)]}
 
 
-@api.route("GET", "/api/rooms/{id}", summary="One room: who is in it, the speaker, what is shared",
-           roles=ROOM_PEOPLE, tag=TAG, errors=(404,), scoped=True)
+@api.route("GET", "/api/rooms/{id}", summary="One room: who is in it, the speaker, what is shared; and what the "
+           "room's page needs to take part (ICE servers, how long it may take to come back)", roles=ROOM_PEOPLE,
+           tag=TAG, errors=(404,), scoped=True)
 async def get_room(request: web.Request, ident: Identity) -> dict[str, Any]:
     rooms = _rooms(request)
-    return {"room": rooms.view(await rooms.get_for(_rid(request, ident), ident), ident)}
+    # an invited guest reads nothing else of the hall (GET /api/hall is not theirs): the page's needs come here
+    return {"room": rooms.view(await rooms.get_for(_rid(request, ident), ident), ident),
+            "ice_servers": [s.for_browser() for s in request.app[appkeys.MEDIA].settings.ice_servers],
+            "reconnect_grace_s": rooms.cfg.reconnect_grace_s}
 
 
 @api.route("POST", "/api/rooms/{id}/invite", summary="A link for an expert from outside: it opens this room only, "
@@ -116,7 +122,7 @@ async def invite(request: web.Request, ident: Identity, body: InviteIn) -> dict[
            "voice both ways, the camera if any), SDP answer out; again after a dropped network", roles=ROOM_PEOPLE,
            query=JoinQuery, content=SDP, produces=SDP, status=201, tag=TAG, errors=(404, 409), scoped=True)
 async def join_room(request: web.Request, ident: Identity, body: str, query: JoinQuery) -> web.Response:
-    return _sdp(await _rooms(request).join(ident, _rid(request, ident), body, query.size))
+    return _sdp(await _rooms(request).join(ident, _rid(request, ident), body, query.size, query.hall))
 
 
 @api.route("POST", "/api/rooms/{id}/share", summary="Share your screen into the room (one sendonly video)",
