@@ -56,6 +56,7 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallProcess]:
     d = tmp_path_factory.mktemp("calls-hall")
     cfg = yaml.safe_load(Path(DEFAULT_CONFIG).read_text(encoding="utf-8"))
     cfg["sources"] = []
+    cfg.pop("cascade", None)  # its targets and feeds name the demo's screens and sources
     cfg["events"]["grids"] = str(Path(DEFAULT_CONFIG).parent / cfg["events"]["grids"])
     cfg["gis"]["district"] = str(Path(DEFAULT_CONFIG).parent / cfg["gis"]["district"])
     cfg["display"]["fps"] = 15
