@@ -58,6 +58,7 @@ class ServedHall:
                 self.log.flush()
                 tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
                 raise RuntimeError(f"hall exited {self.proc.returncode}: {tail}")
+        self.stop()
         raise RuntimeError("hall did not start in 180 s")
 
     def stop(self) -> None:
