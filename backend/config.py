@@ -22,10 +22,13 @@ from layouts import LayoutError, WallSpec, build_wall
 from layouts.wall import Wall
 from media.credentials import url_password
 
+from .connectors.config import ConnectorConfig
+from .dashboards.config import DashboardName, DashboardsConfig
 from .events.config import EventsConfig
 from .events.figures import FIGURES
 from .gis.config import GisConfig
 from .roles import Role
+from .rules.config import RulesConfig
 from .workers.config import WorkersConfig
 
 SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip")
@@ -168,9 +171,20 @@ FigureName = Literal[FIGURES]  # type: ignore[valid-type]
 class PanelConfig(_Model):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     name: str
-    kind: str = "chart"
+    kind: Literal["chart", "map", "dashboard", "ticker"] = "chart"
     figures: list[FigureName] = Field([], max_length=6,
                                       description="event figures drawn in the panel, sharing it; none: the title")
+    dashboard: DashboardName | None = Field(None, description="kind dashboard: which of the five wall dashboards")
+    connectors: list[str] = Field([], description="kind ticker: the connectors whose lines run in it (none: all)")
+
+    @model_validator(mode="after")
+    def _dashboard(self) -> PanelConfig:
+        if (self.kind == "dashboard") != (self.dashboard is not None):
+            raise ValueError("dashboard: a panel of kind dashboard names its dashboard (information, events, "
+                             "disputes, warning, performance), and only such a panel does")
+        if self.connectors and self.kind != "ticker":
+            raise ValueError("connectors: only a ticker panel lists connectors")
+        return self
 
 
 class DisplayConfig(_Model):
@@ -242,6 +256,9 @@ class HallConfig(_Model):
     events: EventsConfig = EventsConfig()
     gis: GisConfig = GisConfig()
     workers: WorkersConfig = WorkersConfig()
+    dashboards: DashboardsConfig = DashboardsConfig()
+    connectors: list[ConnectorConfig] = []
+    rules: RulesConfig = RulesConfig()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> HallConfig:
@@ -256,6 +273,36 @@ class HallConfig(_Model):
         named = self.workers.demo.simulated if isinstance(self.workers.demo.simulated, list) else []
         problems = [f"workers.demo.simulated[{i}]: {name!r} is not a user of role worker"
                     for i, name in enumerate(named) if name not in workers]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _references(self) -> HallConfig:
+        """Names that must point at something configured: tickers' connectors, alarms' connectors and map panels."""
+        problems = []
+        connectors = {c.id: c for c in self.connectors}
+        panels = {p.id: p for p in self.panels}
+        for i, p in enumerate(self.panels):
+            problems += [f"panels[{i}].connectors[{j}]: no connector {c!r}" for j, c in enumerate(p.connectors)
+                         if c not in connectors]
+        screens = {s.id for s in self.wall.screens} | {f"{b.id}-{r + 1}-{c + 1}" for b in self.wall.blocks
+                                                       for r in range(b.rows) for c in range(b.cols)}
+        for i, rule in enumerate(self.rules.alarms):
+            where = f"rules.alarms[{i}]"
+            problems += [f"{where}.screens[{j}]: no screen {sid!r}" for j, sid in enumerate(rule.screens)
+                         if sid not in screens]
+            panel = panels.get(rule.map_panel)
+            if panel is None or panel.kind != "map":
+                problems.append(f"{where}.map_panel: {rule.map_panel!r} is not a panel of kind map")
+            if rule.warnings is not None:
+                conn = connectors.get(rule.warnings.connector)
+                if conn is None or conn.alert is None:
+                    problems.append(f"{where}.warnings.connector: {rule.warnings.connector!r} is not a connector "
+                                    "with an alert")
+                elif unknown := [lv for lv in rule.warnings.levels if lv not in conn.alert.levels]:
+                    problems.append(f"{where}.warnings.levels: {', '.join(map(repr, unknown))} not among the "
+                                    f"connector's alert levels ({', '.join(conn.alert.levels)})")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -278,7 +325,8 @@ class HallConfig(_Model):
 def _duplicates(data: dict) -> list[tuple[str, str]]:
     """Duplicate source/panel ids and user names; works on raw YAML too, so it is reported with other problems."""
     problems: list[tuple[str, str]] = []
-    for field, key, what in (("sources", "id", "id"), ("panels", "id", "id"), ("users", "name", "user")):
+    for field, key, what in (("sources", "id", "id"), ("panels", "id", "id"), ("users", "name", "user"),
+                             ("connectors", "id", "id")):
         items = data.get(field)
         seen: set[object] = set()
         for i, item in enumerate(items if isinstance(items, list) else []):
