@@ -1,8 +1,8 @@
 """An alarm's focus scene: the map round the place and the nearest cameras, laid out in the region."""
 
+from backend.rules.focus import Camera, focus_windows, nearest_cameras
 from layouts import Rect
 from layouts.window import MapFocus
-from backend.rules.focus import Camera, focus_windows, nearest_cameras
 
 CAMS = [Camera("far", "Far", 36.70, 117.10), Camera("near", "Near", 36.651, 117.101),
         Camera("mid", "Mid", 36.66, 117.10)]

@@ -93,6 +93,26 @@ def figure(name: str, stats: dict[str, Any] | None = None, posts: dict[str, Any]
     return json.loads(fig.to_json())
 
 
+async def made(svc: Any, name: str, reader: Any, days: Sequence[Any]) -> dict:
+    """One figure of the hall's events (`svc`: the EventService) as `reader` (an Identity, a role or None) may see
+    them, over `days` (the map: the open events now): the REST route's and the wall panels' one way."""
+    import asyncio
+    import time
+
+    from .schemas import EventsQuery
+
+    if name == "map":
+        ident = reader if not isinstance(reader, str) else None
+        evs, _ = await svc.list(EventsQuery(open=True, limit=MAP_EVENTS), ident)  # the newest open ones
+        now = time.time()
+        views = [svc.view(e, reader, now) for e in evs]
+        return await asyncio.to_thread(lambda: figure("map", grids=svc.ecfg.grids_geojson, events=views))
+    st = await svc.stats(list(days), reader)
+    posts = await svc.posts(list(days)) if name == "grades" else None
+    labels = {code: c.name for code, c in svc.taxonomy.categories.items()} if name == "categories" else None
+    return await asyncio.to_thread(figure, name, st, posts, labels=labels)
+
+
 def _map(go, layout: dict, grids: dict[str, Any] | None, events: list[dict[str, Any]]):
     """Grid outlines as one line trace (rings separated by gaps) and the events as one point trace coloured
     by their countdown light; plain lon/lat axes (no tiles: the hall has no internet), equal ground scale."""

@@ -6,12 +6,15 @@ api = Api("Command Hall", "0.1.0")
 
 from . import (  # noqa: E402,F401  (registration side effects)
     auth,
+    connectors,
+    dashboards,
     events,
     gis,
     hall,
     media,
     open311,
     pages,
+    rules,
     system,
     wall,
     workers,
