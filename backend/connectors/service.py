@@ -61,6 +61,9 @@ class Connectors:
         """Poll for ever; in several hall processes, the one that takes the interval's lease polls."""
         assert c.poll is not None
         while True:
+            if c.poll.url.startswith("/") and not self.base_url:  # the hall is not listening yet: soon
+                await asyncio.sleep(0.5)
+                continue
             try:
                 lease = max(1, int(c.poll.every_s * 900))  # ms: freed a little before the next turn
                 if await self.redis.set(keys.connector_lease(c.id), self.process, nx=True, px=lease):

@@ -39,15 +39,15 @@ async def build(src: Sources) -> dict[str, Any]:
     return {
         "figures": [
             figure("open", "Disputes open", open_total),
-            figure("near_deadline", "Close to their deadline", len(near), tone="bad" if near else "good"),
-            figure("success_rate", f"Mediation success {period_word}", success, unit="%", digits=1,
+            figure("near_deadline", "Near their deadline", len(near), tone="bad" if near else "good"),
+            figure("success_rate", "Mediation success", success, unit="%", digits=1,
                    tone=share_tone(success, 80, 60), note=f"{len(settled)} settled of {len(ended)} ended"),
             figure("reported", f"Reported {period_word}", reported),
         ],
         "tiles": [
-            chart("by_state", f"Disputes open or reported {period_word}, by state and type",
-                  _by_state_and_type(list(disputes.values()))),
-            rows("near", "Close to their deadline",
+            chart("by_state", f"Open or reported {period_word}: by state and type",
+                  _by_state_and_type(list(disputes.values())), empty=f"no dispute open or reported {period_word}"),
+            rows("near", "Near their deadline",
                  [event_row(e, ev.rules, src.clock, ev.place_of(e.lat, e.lon) if ev.place_of else None, now, due=True)
                   for e in near[:d.near_deadline]], empty="none: every dispute is within its time"),
         ],

@@ -23,7 +23,12 @@ async def build(src: Sources) -> dict[str, Any]:
     open_now = sum(n for s, n in states.items() if s in OPEN)
     cameras = [s.id for s in src.cfg.sources if s.kind in CAMERA_KINDS]
     health = (src.media_health() or {}).get("sources", {})
-    online = sum(1 for c in cameras if (health.get(c) or {}).get("state") == "live") if health else None
+    # sources are pulled only while a window shows them (media/): the others are idle, not known to be down
+    states = [(health.get(c) or {}) for c in cameras]
+    online = sum(1 for h in states if h.get("state") == "live") if health else None
+    idle = sum(1 for h in states if h.get("state") != "live" and not h.get("viewers"))
+    lost = sum(1 for h in states if h.get("state") in ("lost", "stalled"))
+    note = f"of {len(cameras)}" + (f", {idle} idle" if health and idle else "") + (f", {lost} lost" if lost else "")
     return {
         "figures": [
             figure("residents", "Residents", residents),
@@ -31,8 +36,8 @@ async def build(src: Sources) -> dict[str, Any]:
             figure("components", "City components", len(district.layers["components"]["features"])),
             figure("grids", "Grids", len(district.layers["grids"]["features"])),
             figure("workers_on_duty", "Grid workers on duty", on_duty, note=f"of {len(workers)}"),
-            figure("cameras_online", "Cameras online", online, note=f"of {len(cameras)}",
-                   tone=None if online is None else "good" if online == len(cameras) else "warn"),
+            figure("cameras_online", "Cameras online", online, note=note,
+                   tone=None if online is None else "bad" if lost else "good"),
             figure("events_open", "Events open", open_now),
         ],
         "tiles": [map_tile("map", "The district now: open events by countdown light, grid workers on duty",

@@ -32,8 +32,10 @@ def figure(fid: str, label: str, value: float | int | str | None, *, unit: str =
     return {"id": fid, "label": label, "value": value, "text": text, "unit": unit, "tone": tone, "note": note}
 
 
-def chart(tid: str, title: str, fig: dict[str, Any], *, note: str | None = None) -> dict[str, Any]:
-    return {"id": tid, "kind": "chart", "title": title, "figure": fig, "note": note}
+def chart(tid: str, title: str, fig: dict[str, Any], *, note: str | None = None,
+          empty: str = "nothing to count yet") -> dict[str, Any]:
+    """A Plotly figure; `empty` is written instead when it has no value above zero."""
+    return {"id": tid, "kind": "chart", "title": title, "figure": fig, "note": note, "empty": empty}
 
 
 def rows(tid: str, title: str, items: list[dict[str, Any]], *, empty: str, scroll: bool = False,

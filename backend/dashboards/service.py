@@ -128,7 +128,11 @@ class Dashboards:
             s = states.get(cid)
             if s is None or s["line"] is None:
                 continue
-            lines.append({"id": cid, "name": s["name"], "kind": s["kind"], "line": s["line"], "stale": s["stale"],
+            line = s["line"]
+            conn = self.src.connectors.configs[cid]
+            if conn.alert is not None and s["alert"] is None:  # a warning service with nothing in force
+                line = f"{s['name']}: no warning in force"
+            lines.append({"id": cid, "name": s["name"], "kind": s["kind"], "line": line, "stale": s["stale"],
                           "as_of": self.src.clock.when(s["at"], now), "alert": s["alert"]})
         return {"lines": lines}
 

@@ -71,4 +71,5 @@ def register(sio: socketio.AsyncServer, app: Any) -> None:
             await sio.enter_room(sid, r, namespace=NAMESPACE)
         screen = app[appkeys.WALL].screen(who.screen)
         mm_per_px = screen.canvas.w / app[appkeys.WALL].px_per_mm / screen.resolution[0]
-        return {"ok": True, "mm_per_px": mm_per_px, "panels": {p: await dashboards.doc(p) for p in body.panels}}
+        return {"ok": True, "mm_per_px": mm_per_px, "type": app[appkeys.CONFIG].dashboards.type.model_dump(),
+                "panels": {p: await dashboards.doc(p) for p in body.panels}}
