@@ -18,6 +18,9 @@ import { notify } from "./notice.js";
 import { EventsPanel } from "./events.js";
 import { MapPanel } from "./map/panel.js";
 import { WorkersPanel } from "./workers.js";
+import { FeedsStatus } from "./connectors.js";
+import { ACTING_ROLES } from "./events-model.js";  // the centre: who acts, and changes the wall
+import { RulesStatus } from "./rules.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -26,6 +29,8 @@ let views = null;
 let eventsPanel = null;
 let mapPanel = null;
 let workersPanel = null;
+let feeds = null;   // other systems' data (connectors.js)
+let rules = null;   // alarms and schedules (rules.js)
 
 // --- login ---------------------------------------------------------------
 
@@ -234,6 +239,8 @@ async function start() {
   if (!eventsPanel) eventsPanel = new EventsPanel($("#events"), { role: () => session.user?.role });
   if (!mapPanel) mapPanel = new MapPanel($("#map-view"), { session, host: mapHost() });
   if (!workersPanel) workersPanel = new WorkersPanel($("#workers"));
+  if (!feeds) feeds = new FeedsStatus($("#feeds-status"));
+  if (!rules) rules = new RulesStatus($("#rules-status"), { canWrite: () => ACTING_ROLES.has(session.user?.role) });
   update({ user: session.user });
   tickClock();
   loadHall();
@@ -262,7 +269,9 @@ async function start() {
       event: (n) => { eventsPanel.onNotice(n); mapPanel.onEvent(n); },
       "event:warning": (w) => eventsPanel.onWarning(w),
       "workers:positions": (msg) => { mapPanel.onWorkers(msg); workersPanel.onPositions(msg); },
-      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); },
+      connector: (c) => feeds.onState(c),
+      rule: (n) => rules.onNotice(n),
+      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); feeds.load(); rules.load(); },
     },
   });
 }
