@@ -52,6 +52,18 @@ class Alarms:
         self.category_names = {c.code: c.name for c in cfg.events.taxonomy} | {
             m.code: m.name for c in cfg.events.taxonomy for m in c.minors}
         self._locks = {name: asyncio.Lock() for name in self.rules}
+        self._running: set[asyncio.Task[object]] = set()  # switches under way (the hooks do not wait for them)
+
+    def _later(self, job: Awaitable[object]) -> None:
+        """Switch the wall beside the request that set the rule off: a report is acknowledged without waiting."""
+        task = asyncio.ensure_future(job)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def settled(self) -> None:
+        """Wait for the switches under way (tests, shutdown)."""
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
 
     # -- what sets a rule off --------------------------------------------------------------------------------
     def event_matches(self, rule: AlarmRule, n: dict[str, Any]) -> bool:
@@ -85,7 +97,8 @@ class Alarms:
                 title = f"{what}{' · ' + place if place else ''}"
                 reason = (f"event {data['id']}: {what}, {urgency}" + (f", grid {data['grid']}" if data.get("grid")
                                                                         else "") + f" (rule {rule.name})")
-                await self.fire(rule, f"event:{data['id']}", data["lat"], data["lon"], title, reason, data["id"])
+                self._later(self.fire(rule, f"event:{data['id']}", data["lat"], data["lon"], title, reason,
+                                      data["id"]))
 
     async def on_connector(self, cid: str, state: dict[str, Any]) -> None:
         """The connectors' hook: a warning at a level a rule names sets it off (once per warning)."""
@@ -104,7 +117,7 @@ class Alarms:
             lat, lon, area = where
             line = state.get("line") or alert["level"]
             reason = f"{state['name']}: {alert['level']} warning{' for ' + area if area else ''} (rule {rule.name})"
-            await self.fire(rule, f"warning:{cid}:{alert['level']}:{state.get('at')}", lat, lon, line, reason)
+            self._later(self.fire(rule, f"warning:{cid}:{alert['level']}:{state.get('at')}", lat, lon, line, reason))
 
     def _warning_place(self, values: dict[str, Any]) -> tuple[float, float, str | None] | None:
         """Where a warning is: its own lat/lon fields, else the grid (or community, street) its `area` names."""

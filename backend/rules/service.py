@@ -44,6 +44,7 @@ class LayoutRules:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        await self.alarms.settled()
 
     async def _run(self) -> None:
         while True:
