@@ -53,6 +53,7 @@ export class PanelFigures {
     this.screen = screen;
     this.last = new Map();      // figure name -> last Plotly JSON drawn
     this.sizes = new Map();     // figure name -> "w x h" it was drawn at
+    this.texts = new Map();     // figure name -> its JSON as last drawn
     this.error = null;          // the hall could not bring the figures up to date (its words)
     this.gone = false;
 
@@ -104,6 +105,9 @@ export class PanelFigures {
       for (const name of this.figures) {
         const fig = doc.figures?.[name];
         if (!fig || !Array.isArray(fig.data) || typeof fig.layout !== "object") continue;
+        const text = JSON.stringify(fig);
+        if (this.texts.get(name) === text) continue;  // unchanged: not drawn again
+        this.texts.set(name, text);
         this.last.set(name, fig);
         this.sizes.delete(name);  // new data: draw even at the same size
         await this.draw(name);

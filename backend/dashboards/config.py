@@ -74,4 +74,4 @@ class DashboardsConfig(_M):
         50, description="patrol coverage: a grid is cut into squares this wide; a square is covered once a worker's "
                         "track passed through it today")
     rebuild_s: Annotated[float, Field(ge=0.1, le=10)] = Field(
-        0.25, description="changes within this time are shown together (a dashboard is rebuilt at most this often)")
+        0.15, description="changes within this time are shown together (slow rebuilds wait longer, up to 0.6 s)")

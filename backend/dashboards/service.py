@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import json
 import logging
 import time
@@ -14,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..config import PanelConfig
-from ..events.figures import made
+from ..events.figures import made_all
 from ..wall_control import WallControl
 from ..workers.live import PositionsPush
 from ..workers.model import GridWorker
@@ -32,6 +33,7 @@ READS = {"information": {"events", "workers", "media"}, "events": {"events", "mi
          "disputes": {"events", "minute"}, "warning": {"events", "minute", "alerts"},
          "performance": {"events", "patrol", "workers"}}
 PANEL_KINDS = ("dashboard", "ticker", "chart")
+MAX_WAIT_S = 0.6  # the longest a change waits for others to be shown with it
 
 
 def digest(doc: dict[str, Any]) -> str:
@@ -108,8 +110,7 @@ class Dashboards:
             elif p.kind == "ticker":
                 body = await self._ticker(p, now)
             else:
-                body = {"figures": {name: await made(self.src.events, name, WALL_ROLE, [self.src.today()])
-                                    for name in p.figures}}
+                body = {"figures": await made_all(self.src.events, p.figures, WALL_ROLE, [self.src.today()])}
             doc = head | body
         except Exception as exc:
             log.exception("dashboard build failed", extra={"panel": pid})
@@ -160,6 +161,8 @@ class Dashboards:
 
     # -- running ----------------------------------------------------------------------------------------------
     async def start(self) -> None:
+        if any(p.kind == "chart" for p in self.panels.values()):  # plotly.py is slow to import: not at a first change
+            await asyncio.to_thread(importlib.import_module, "plotly.graph_objects")
         self._tasks = [asyncio.create_task(self._rebuild(), name="dashboards-rebuild"),
                        asyncio.create_task(self._tick(), name="dashboards-tick")]
 
@@ -178,12 +181,13 @@ class Dashboards:
     async def _rebuild(self) -> None:
         while True:
             await self._wake.wait()
-            # gather what else changes meanwhile; a slow build makes the next wait longer (a busy hall first)
-            await asyncio.sleep(max(self.src.dcfg.rebuild_s, 2 * max(self.built_in.values(), default=0)))
+            # gather what else changes meanwhile; slow builds make the wait longer (a busy hall first), up to
+            # MAX_WAIT_S so a change still shows within a second or so
+            slowest = max((self.built_in.get(pid, 0.0) for pid in self.dirty), default=0.0)
+            await asyncio.sleep(min(MAX_WAIT_S, max(self.src.dcfg.rebuild_s, slowest)))
             self._wake.clear()
             try:
-                for pid in sorted(self.dirty & await self.shown()):
-                    await self.doc(pid)
+                await asyncio.gather(*(self.doc(pid) for pid in sorted(self.dirty & await self.shown())))
             except asyncio.CancelledError:
                 raise
             except Exception:  # Redis away: try again at the next change

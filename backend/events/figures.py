@@ -96,21 +96,32 @@ def figure(name: str, stats: dict[str, Any] | None = None, posts: dict[str, Any]
 async def made(svc: Any, name: str, reader: Any, days: Sequence[Any]) -> dict:
     """One figure of the hall's events (`svc`: the EventService) as `reader` (an Identity, a role or None) may see
     them, over `days` (the map: the open events now): the REST route's and the wall panels' one way."""
+    return (await made_all(svc, [name], reader, days))[name]
+
+
+async def made_all(svc: Any, names: Sequence[str], reader: Any, days: Sequence[Any]) -> dict[str, dict]:
+    """Several figures at once: the statistics read once, the figures made together in one thread."""
     import asyncio
     import time
 
     from .schemas import EventsQuery
 
-    if name == "map":
+    views: list[dict[str, Any]] = []
+    if "map" in names:
         ident = reader if not isinstance(reader, str) else None
         evs, _ = await svc.list(EventsQuery(open=True, limit=MAP_EVENTS), ident)  # the newest open ones
         now = time.time()
         views = [svc.view(e, reader, now) for e in evs]
-        return await asyncio.to_thread(lambda: figure("map", grids=svc.ecfg.grids_geojson, events=views))
-    st = await svc.stats(list(days), reader)
-    posts = await svc.posts(list(days)) if name == "grades" else None
-    labels = {code: c.name for code, c in svc.taxonomy.categories.items()} if name == "categories" else None
-    return await asyncio.to_thread(figure, name, st, posts, labels=labels)
+    charts = [n for n in names if n != "map"]
+    st = await svc.stats(list(days), reader) if charts else None
+    posts = await svc.posts(list(days)) if "grades" in charts else None
+    labels = {code: c.name for code, c in svc.taxonomy.categories.items()} if "categories" in charts else None
+
+    def make() -> dict[str, dict]:
+        return {n: figure("map", grids=svc.ecfg.grids_geojson, events=views) if n == "map"
+                else figure(n, st, posts, labels=labels) for n in names}
+
+    return await asyncio.to_thread(make)
 
 
 def _map(go, layout: dict, grids: dict[str, Any] | None, events: list[dict[str, Any]]):
