@@ -45,7 +45,7 @@ export class FeedsStatus {
   render() {
     const all = [...this.states.values()];
     this.root.hidden = !all.length;
-    const failing = all.filter((c) => c.error || !c.values);
+    const failing = all.filter((c) => c.error);
     this.button.dataset.state = failing.length ? "failing" : "ok";
     this.button.textContent = failing.length ? `Feeds: ${failing.length} failing` : `Feeds: ${all.length} live`;
     if (this.list.hidden) return;
