@@ -128,6 +128,8 @@ class HallProcess:
             lines.append(line)
             if line.startswith("listening on"):
                 return "".join(lines)
+        self.proc.kill()  # not left behind on a busy machine, where it would slow everyone's next try
+        self.proc.wait()
         raise TimeoutError("hall did not start: " + "".join(lines))
 
     def request(self, method: str, path: str, body: object = None, token: str | None = None) -> tuple[int, dict]:
