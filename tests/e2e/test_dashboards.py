@@ -208,6 +208,36 @@ def test_an_alarm_rule_switches_the_led_to_the_events_map_and_goes_back(hall, fr
         api_call(hall, "POST", "/api/rules/alarms/critical-hazard/revert", user="operator1")  # never left behind
 
 
+def test_a_camera_clicked_on_the_map_goes_on_the_wall_in_place_of_another(hall, fresh_wall, open_kiosk,
+                                                                         open_console):
+    windows = demo_wall(hall)
+    replaced = next(w for w in windows if w["kind"] == "video")
+    led = kiosk(open_kiosk, "led-main")
+    expect(led.locator(f"[data-source={replaced['source']}]")).to_have_count(1)
+    console = open_console("operator1")
+    console.get_by_test_id("tab-map").click()
+    expect(console.get_by_test_id("map")).to_have_attribute("data-state", "ready", timeout=30_000)
+    box = console.get_by_test_id("map").bounding_box()
+    x, y = console.get_by_test_id("map").evaluate(
+        "(el, p) => { const q = el.hallMap.map.project(p); return [q.x, q.y]; }", [SCHOOL[1], SCHOOL[0]])
+    console.mouse.click(box["x"] + x, box["y"] + y)
+    details = console.get_by_test_id("map-details")
+    expect(details).to_have_attribute("data-id", "cam-school-01")
+    show = details.get_by_test_id("wall-show-cam-school-01")
+    expect(show).to_be_enabled()  # POST /api/wall/show is on this hall: the map's button is live
+    details.get_by_test_id("wall-target-cam-school-01").select_option(label=f"in place of {replaced['title']}")
+    started = time.monotonic()
+    show.click()
+    shown = led.locator("[data-source=cam-school-01]")
+    expect(shown).to_have_count(1)
+    print(f"'On the wall' -> the camera on the LED's kiosk: {time.monotonic() - started:.2f} s")
+    expect(led.locator(f"[data-source={replaced['source']}]")).to_have_count(0)
+    expect(shown.locator(".name")).to_have_text("No. 3 primary school gate")
+    after = next(w for w in hall.wall()["layout"]["windows"] if w["id"] == replaced["id"])
+    assert after["source"] == "cam-school-01" and after["rect"] == replaced["rect"]
+    expect(console.get_by_test_id("notice")).to_contain_text("cam-school-01 is on the wall")
+
+
 def test_a_connectors_value_is_on_the_wall_within_a_second_of_its_webhook(hall, fresh_wall, open_kiosk):
     demo_wall(hall)
     led = kiosk(open_kiosk, "led-main")
