@@ -168,12 +168,17 @@ async def test_a_panel_part_of_a_screen_view_names_the_figures_to_draw(redis):
     wall = CFG.build_wall()
     screen = wall.screen("led-main").canvas
     half = {"x": screen.x, "y": screen.y, "w": screen.w // 2, "h": screen.h}
-    windows = [Window(id="em", kind="panel", panel="event-management", rect=half, z=1),
+    quarter = {**half, "w": screen.w // 4}
+    windows = [Window(id="ec", kind="panel", panel="event-charts", rect=quarter, z=1),
+               Window(id="em", kind="panel", panel="event-management", rect={**quarter, "x": screen.x + quarter["w"]},
+                      z=1),
                Window(id="clock", kind="clock", rect={**half, "x": screen.x + screen.w // 2}, z=1)]
     view = WallControl(redis, CFG, wall).screen_view(LayoutState(version=3, windows=windows), "led-main")
     parts = {p["window_id"]: p for p in view["parts"]}
-    assert parts["em"]["figures"] == ["states", "trend"] and parts["em"]["panel_kind"] == "chart"
-    assert parts["em"]["panel_name"] == "Event management"
+    assert parts["ec"]["figures"] == ["states", "channels", "trend", "kpis"] and parts["ec"]["panel_kind"] == "chart"
+    assert parts["ec"]["panel_name"] == "Event charts"
+    # a dashboard is pushed whole over /wall: no figures for the kiosk to fetch
+    assert parts["em"]["panel_kind"] == "dashboard" and parts["em"]["figures"] == []
     assert "figures" not in parts["clock"]
 
 
@@ -190,6 +195,8 @@ def test_a_panel_naming_an_unknown_figure_is_a_start_up_error_naming_the_key():
 
 def test_the_demo_panels_name_their_figures():
     cfg = parse_config(yaml.safe_load(DEFAULT_CONFIG.read_text()), str(DEFAULT_CONFIG))
-    figures = {p.id: p.figures for p in cfg.panels}
-    assert figures["info-aggregation"] == ["map"] and figures["event-management"] == ["states", "trend"]
+    figures = {p.id: p.figures for p in cfg.panels if p.kind in ("chart", "map")}
+    assert figures["district-map"] == ["map"] and figures["event-charts"] == ["states", "channels", "trend", "kpis"]
     assert all(figures.values()) and all(set(f) <= set(FIGURES) for f in figures.values())
+    # the dashboards and the ticker draw from their pushed documents, not from figures
+    assert all(not p.figures for p in cfg.panels if p.kind in ("dashboard", "ticker"))
