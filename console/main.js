@@ -21,6 +21,9 @@ import { WorkersPanel } from "./workers.js";
 import { RoomsPanel } from "./rooms/panel.js";
 import { CascadeCard } from "./cascade.js";
 import { callDock } from "./calls/view.js";
+import { FeedsStatus } from "./connectors.js";
+import { ACTING_ROLES } from "./events-model.js";  // the centre: who acts, and changes the wall
+import { RulesStatus } from "./rules.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -31,6 +34,8 @@ let mapPanel = null;
 let workersPanel = null;
 let roomsPanel = null;
 let cascadeCard = null;
+let feeds = null;   // other systems' data (connectors.js)
+let rules = null;   // alarms and schedules (rules.js)
 
 // --- login ---------------------------------------------------------------
 
@@ -248,6 +253,8 @@ async function start() {
   if (!roomsPanel) roomsPanel = new RoomsPanel($("#rooms"));
   if (!cascadeCard) cascadeCard = new CascadeCard($("#cascade-card"));
   const calls = callDock($("#call-dock"));
+  if (!feeds) feeds = new FeedsStatus($("#feeds-status"));
+  if (!rules) rules = new RulesStatus($("#rules-status"), { canWrite: () => ACTING_ROLES.has(session.user?.role) });
   update({ user: session.user });
   tickClock();
   loadHall();
@@ -280,7 +287,9 @@ async function start() {
       room: (r) => roomsPanel.onRoom(r),
       "media:health": (msg) => cascadeCard.onHealth(msg),
       "call:state": (call) => calls.onState(call),
-      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); roomsPanel.resync(); cascadeCard.load(); calls.resume(); },
+      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); roomsPanel.resync(); cascadeCard.load(); calls.resume(); feeds.load(); rules.load(); },
+      connector: (c) => feeds.onState(c),
+      rule: (n) => rules.onNotice(n),
     },
   });
 }
