@@ -26,6 +26,7 @@ from .calls.config import CallsConfig
 from .events.config import EventsConfig
 from .events.figures import FIGURES
 from .gis.config import GisConfig
+from .intercom.config import IntercomConfig
 from .roles import Role
 from .rooms.config import RoomsConfig
 from .workers.config import WorkersConfig
@@ -295,6 +296,7 @@ class HallConfig(_Model):
     calls: CallsConfig = CallsConfig()
     rooms: RoomsConfig = RoomsConfig()
     cascade: CascadeConfig = CascadeConfig()
+    intercom: IntercomConfig = IntercomConfig()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> HallConfig:
