@@ -11,6 +11,7 @@ from . import (  # noqa: E402,F401  (registration side effects)
     events,
     gis,
     hall,
+    intercom,
     media,
     open311,
     pages,
