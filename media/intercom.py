@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import av
 import numpy as np
@@ -31,8 +31,12 @@ from .audio import SAMPLE_RATE, SAMPLES, AudioMixer, feed_voice, mono_to_frame
 from .sdp import read_offer
 from .webrtc import OfferRejected, PeerSession, PeerSessions
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # PyAV's Packet is generic in its stubs only
+    from typing import TypeAlias
+
     from .server import MediaServer
+
+    OpusPacket: TypeAlias = av.Packet[Any]  # one 20 ms Opus frame of the floor's sound, attached to no stream
 
 log = logging.getLogger("media.intercom")
 
@@ -106,7 +110,7 @@ class FloorSound:
             except RuntimeError:  # the loop is closed: nobody listens any more
                 self.mixer.remove_listener(FLOOR_LISTENER)
 
-    def _deliver(self, packets: list[av.Packet]) -> None:
+    def _deliver(self, packets: list[OpusPacket]) -> None:
         for track in list(self.tracks):
             track.offer(packets)
 
@@ -128,11 +132,11 @@ class FloorTrack(MediaStreamTrack):
         self.sound = sound
         self.member = member
         self._holder = holder
-        self._queue: asyncio.Queue[av.Packet] = asyncio.Queue()
+        self._queue: asyncio.Queue[OpusPacket | None] = asyncio.Queue()
         self.packets_sent = 0
         sound.tracks.add(self)
 
-    def offer(self, packets: list[av.Packet]) -> None:
+    def offer(self, packets: list[OpusPacket]) -> None:
         if self.readyState != "live" or self._holder() == self.member:
             return
         for p in packets:
@@ -140,7 +144,7 @@ class FloorTrack(MediaStreamTrack):
                 self._queue.get_nowait()
             self._queue.put_nowait(p)
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> OpusPacket:
         if self.readyState != "live":
             raise MediaStreamError
         packet = await self._queue.get()
@@ -152,7 +156,7 @@ class FloorTrack(MediaStreamTrack):
     def stop(self) -> None:
         self.sound.tracks.discard(self)
         if self.readyState == "live":
-            self._queue.put_nowait(None)  # type: ignore[arg-type]  # wakes recv() so it sees the end
+            self._queue.put_nowait(None)  # wakes recv() so it sees the end
         super().stop()
 
 
