@@ -32,6 +32,7 @@ from .rooms.service import Rooms
 from .routes import api
 from .routes.pages import setup_static
 from .schemas import LayoutState
+from .seat_screens import SeatScreens
 from .store import connect, redacted, wait_for_redis
 from .wall_control import WallControl
 from .wall_media import WallMedia
@@ -207,6 +208,10 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     calls.hooks.append(call_push)
     app[appkeys.WALL_CONTROL].hooks.append(calls.on_wall_change)
 
+    # seat screens: an operator's shared screen is a runtime source while shared (ENDED after, until removed)
+    app[appkeys.SEATS] = SeatScreens(app[appkeys.MEDIA], app[appkeys.WALL_CONTROL])
+    app[appkeys.WALL_CONTROL].hooks.append(app[appkeys.SEATS].on_wall_change)
+
     # consultation rooms: their media through the media server too; everyone in one hears of its changes
     rooms = Rooms(redis, cfg.rooms, app[appkeys.MEDIA], app[appkeys.USERS], app[appkeys.EVENTS],
                   app[appkeys.WALL_CONTROL], lambda: app.get(appkeys.DATA_DIR) or cfg.server.data_dir)
@@ -258,6 +263,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
         await calls.close()
         await rooms.close_all()
         await intercom.close()
+        await app[appkeys.SEATS].close()
         await wall_media.stop()  # the media server too: its sessions, encoders and engine
         await app[appkeys.WORKERS_PUSH].stop()
         await app[appkeys.MAP].stop()

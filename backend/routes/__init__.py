@@ -18,5 +18,6 @@ from . import (  # noqa: E402,F401  (registration side effects)
     rooms,
     system,
     wall,
+    wall_share,
     workers,
 )
