@@ -26,10 +26,10 @@ TONES = {"a": 500.0, "b": 800.0, "c": 1100.0}
 class Member:
     """A field page's talkgroup connection: its microphone (a tone) sent, the group's sound received."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, hz: float | None = None) -> None:
         self.name = name
         self.pc = RTCPeerConnection()
-        self.pc.addTransceiver(ToneTrack(TONES[name]), direction="sendrecv")
+        self.pc.addTransceiver(ToneTrack(hz or TONES[name]), direction="sendrecv")
         self.track: MediaStreamTrack | None = None
         self.got = asyncio.Event()
         self.frames: list[np.ndarray] = []  # what arrived, read all along (an unread receiver would pile it up)
@@ -48,11 +48,17 @@ class Member:
         except Exception:  # the connection closed
             pass
 
-    async def join(self, group: TalkgroupMedia) -> None:
+    async def offer(self) -> str:
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        _, answer = await group.join(self.name, self.pc.localDescription.sdp, self.name)
+        return self.pc.localDescription.sdp
+
+    async def accept(self, answer: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
         await asyncio.wait_for(self.got.wait(), 15)
+
+    async def join(self, group: TalkgroupMedia) -> None:
+        _, answer = await group.join(self.name, await self.offer(), self.name)
+        await self.accept(answer)
 
     async def heard(self, seconds: float = 1.0, skip: float = 0.4) -> np.ndarray:
         """What arrives over `seconds`, after `skip` seconds of what was already on its way (20 ms frames)."""
