@@ -19,6 +19,8 @@ import { EventsPanel } from "./events.js";
 import { MapPanel } from "./map/panel.js";
 import { WorkersPanel } from "./workers.js";
 import { CascadeCard } from "./cascade.js";
+import { SeatShare } from "./seat-share.js";
+import { IntercomPanel } from "./intercom/panel.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -28,6 +30,8 @@ let eventsPanel = null;
 let mapPanel = null;
 let workersPanel = null;
 let cascadeCard = null;
+let seatShare = null;
+let intercomPanel = null;
 
 // --- login ---------------------------------------------------------------
 
@@ -38,6 +42,8 @@ function showLogin(message) {
   if (mapPanel) mapPanel.reset();
   workersPanel?.reset();
   cascadeCard?.reset();
+  seatShare?.stop({ quiet: true });
+  intercomPanel?.reset();
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -114,7 +120,7 @@ function buildViews() {
   });
   document.addEventListener("keydown", (e) => {
     if (e.target.closest("input, textarea, select") || $("#app").hidden || !$("#events").hidden
-      || !$("#map-view").hidden || !$("#workers").hidden) return;
+      || !$("#map-view").hidden || !$("#workers").hidden || !$("#intercom").hidden) return;
     if ((e.key === "Delete" || e.key === "Backspace") && state.selectedWindow) {
       e.preventDefault();
       actions.deleteWindow(state.selectedWindow);
@@ -140,6 +146,8 @@ function showView(name) {
   else mapPanel.hide();
   if (name === "workers") workersPanel.show();
   else workersPanel.hide();
+  if (name === "intercom") intercomPanel.show();
+  else intercomPanel.hide();
 }
 
 for (const tab of document.querySelectorAll(".tabs .tab")) {
@@ -238,6 +246,8 @@ async function start() {
   if (!mapPanel) mapPanel = new MapPanel($("#map-view"), { session, host: mapHost() });
   if (!workersPanel) workersPanel = new WorkersPanel($("#workers"));
   if (!cascadeCard) cascadeCard = new CascadeCard($("#cascade-card"));
+  if (!seatShare) seatShare = new SeatShare($("#seat-share"));
+  if (!intercomPanel) intercomPanel = new IntercomPanel($("#intercom"));
   update({ user: session.user });
   tickClock();
   loadHall();
@@ -268,7 +278,12 @@ async function start() {
       "event:warning": (w) => eventsPanel.onWarning(w),
       "workers:positions": (msg) => { mapPanel.onWorkers(msg); workersPanel.onPositions(msg); },
       "media:health": (msg) => cascadeCard.onHealth(msg),
-      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); cascadeCard.load(); },
+      "intercom:floor": (f) => intercomPanel.onFloor(f),
+      "intercom:clip": (c) => intercomPanel.onClip(c),
+      "intercom:groups": () => intercomPanel.onGroups(),
+      connect: () => {
+        eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); cascadeCard.load(); intercomPanel.resync();
+      },
     },
   });
 }
