@@ -133,7 +133,7 @@ export class IntercomPanel {
     const talk = new Talk(this.selected, { request, token: () => session.token,
       onLevel: (energy, level) => {
         this.meter.dataset.energy = String(energy);
-        this.meter.firstChild.style.width = `${Math.round(Math.min(1, level * 3) * 100)}%`;
+        this.meter.firstChild.style.width = `${Math.round(Math.min(1, Math.sqrt(level) * 1.5) * 100)}%`;
       } });
     this.talk = talk;
     try {
