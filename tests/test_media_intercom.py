@@ -20,7 +20,9 @@ from media.webrtc import OfferRejected
 from tests.test_media_calls import ToneTrack, loud_at
 
 pytestmark = pytest.mark.slow
-TONES = {"a": 500.0, "b": 800.0, "c": 1100.0}
+# apart by no multiple of 50 Hz: on a loaded machine the received sound picks up a 20 ms periodic artefact (its
+# harmonics fall on every 50 Hz), which must not be read as another member's voice
+TONES = {"a": 500.0, "b": 825.0, "c": 1160.0}
 
 
 class Member:
@@ -124,7 +126,10 @@ async def test_only_the_floor_holder_is_heard_and_the_floor_is_encoded_once(serv
             assert got["a"] > 0.5 and got["b"] < 0.1 and got["c"] < 0.1, got
         members["a"].frames = []
         await asyncio.sleep(0.6)
-        assert members["a"].frames == []  # the holder gets nothing back, not even their own voice
+        # the holder gets nothing back, not even their own voice (on a loaded machine, at most the silence that was
+        # already on its way before the floor was given)
+        back = members["a"].frames
+        assert not back or float(np.abs(np.concatenate(back)).max()) < 0.01, levels(np.concatenate(back))
         # the queued c gets the floor: now c is heard and a is not
         await group.give_floor("c")
         heard_a, heard_b = await asyncio.gather(members["a"].heard(), members["b"].heard())
@@ -149,10 +154,16 @@ async def test_each_floor_hold_is_one_clip_with_the_speakers_voice(server, tmp_p
     try:
         await a.join(group)
         await b.join(group)
+        for name in ("a", "b"):  # both voices arriving (connected) before the floor is given
+            voice = group.mixer.voices[name]
+            for _ in range(500):
+                if voice.frames_in > 10:
+                    break
+                await asyncio.sleep(0.02)
         await group.give_floor("a", tmp_path / "one.ogg")
         await asyncio.sleep(1.5)
         first = await group.give_floor("b", tmp_path / "two.ogg")
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.5)
         second = await group.give_floor(None)
     finally:
         await a.close()
