@@ -3,7 +3,8 @@
 // the wall's next free place when asked; stopping (here, or the browser's own "Stop sharing") ends it there.
 
 import { session } from "./api.js";
-import { reportError } from "./actions.js";
+import { actions, reportError } from "./actions.js";
+import { state, subscribe } from "./store.js";
 import { notify } from "./notice.js";
 import { endSession, offerTo } from "./intercom/rtc.js";
 
@@ -26,7 +27,16 @@ export class SeatShare {
     this.place.checked = true;
     this.place.dataset.testid = "seat-share-place";
     label.append(this.place, "On the wall");
-    host.append(this.button, label);
+    // Once stopped, the wall shows ENDED where the screen was: offered here to remove in one click.
+    this.remove = document.createElement("button");
+    this.remove.className = "btn";
+    this.remove.dataset.testid = "seat-share-remove";
+    this.remove.textContent = "Remove ended screen";
+    this.remove.title = "Remove the windows that show your ended screen";
+    this.remove.hidden = true;
+    this.remove.addEventListener("click", () => this.removeEnded());
+    host.append(this.button, label, this.remove);
+    subscribe((_, patch) => { if ("layout" in patch || "sources" in patch) this.render(); });
     this.render();
     window.addEventListener("pagehide", () => this.stop({ quiet: true }));
   }
@@ -37,6 +47,19 @@ export class SeatShare {
     this.button.classList.toggle("btn-danger", sharing);
     this.button.dataset.state = this.location ? "sharing" : sharing ? "starting" : "idle";
     this.place.disabled = sharing;
+    this.remove.hidden = sharing || this.endedWindows().length === 0;
+  }
+
+  /** The wall's windows showing this user's screen after it ended. */
+  endedWindows() {
+    const id = `seat:${state.user?.name}`;
+    const mine = (state.sources || []).find((s) => s.id === id);
+    if (!mine || mine.state !== "ended") return [];
+    return (state.layout?.windows || []).filter((w) => w.source === id);
+  }
+
+  async removeEnded() {
+    for (const w of this.endedWindows()) await actions.deleteWindow(w.id);
   }
 
   async start() {

@@ -1,6 +1,7 @@
 """Seat screens end to end: an operator shares their screen from the console in real headless Chromium (its fake
 "monitor" from getDisplayMedia), `hall serve` (a real process) places it on the wall, a kiosk page of that screen
-shows the moving picture at the window's place, and stopping the share leaves the ENDED slate there."""
+shows the moving picture at the window's place, and stopping the share leaves the ENDED slate there, which the
+console offers to remove."""
 
 from __future__ import annotations
 
@@ -115,6 +116,14 @@ def test_a_shared_screen_appears_on_the_wall_and_shows_ended_once_stopped(hall, 
             time.sleep(0.3)
         ended = [s for s in hall.wall()["sources"] if s["id"] == "seat:operator1"]
         assert ended and ended[0]["state"] == "ended"
+
+        # the console offers to remove it: the window goes, and the ended source with it
+        remove = console.get_by_test_id("seat-share-remove")
+        expect(remove).to_be_visible()
+        remove.click()
+        expect(remove).to_be_hidden()
+        wall = hall.wall()
+        assert wall["layout"]["windows"] == [] and all(s["id"] != "seat:operator1" for s in wall["sources"])
     finally:
         ctx.close()
         kiosk.close()
