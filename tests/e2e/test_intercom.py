@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.e2e_helpers import login, wait_js
+from tests.e2e.e2e_helpers import CONSOLE_VIEWPORT, login, wait_js
 from tests.e2e.test_field_page import PHONE, api  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -135,3 +135,51 @@ def test_push_to_talk_reaches_two_field_pages_and_a_third_waits_for_the_floor(ha
         for page in (talker, listener, queued):
             page.context.close()
     assert not errors, f"script errors in the field pages: {errors}"
+
+
+def test_the_commander_takes_the_floor_from_the_console_and_makes_an_ad_hoc_group(hall, browsers, on_duty):
+    talker_browser, console_browser = browsers
+    errors: list[str] = []
+    worker = open_talk(talker_browser, hall, "worker1", errors)
+    ctx = console_browser.new_context(viewport=CONSOLE_VIEWPORT, permissions=["microphone"])
+    console = ctx.new_page()
+    console.on("pageerror", lambda exc: errors.append(f"console: {exc}"))
+    try:
+        console.goto(hall.url + "/console/")
+        login(console, "commander1", hall.users["commander1"])
+        expect(console.get_by_test_id("conn-status")).to_have_attribute("data-state", "connected")
+        console.get_by_test_id("tab-intercom").click()
+        row = console.locator(f"[data-testid=intercom-groups] tr[data-group='{GROUP}']")
+        row.click()
+        expect(console.get_by_test_id("intercom-title")).to_contain_text("Street")
+        expect(console.get_by_test_id("intercom-ptt")).to_be_enabled(timeout=20_000)
+
+        hold(worker)
+        expect(worker.get_by_test_id("talk-floor")).to_contain_text("You have the floor")
+        expect(console.get_by_test_id("intercom-floor")).to_have_text("Grid worker Chen talks")
+        expect(row).to_contain_text("Grid worker Chen talks")
+
+        console.get_by_test_id("intercom-take").click()
+        expect(console.get_by_test_id("intercom-floor")).to_contain_text("You have the floor")
+        expect(worker.get_by_test_id("talk-floor")).to_have_text("Commander Zhao talks")
+        expect(worker.get_by_test_id("talk-status")).to_have_text("Commander Zhao took the floor.")
+        worker.mouse.up()
+        assert hall.request("GET", f"/api/intercom/groups/{GROUP}",
+                            token=hall.token("commander1"))[1]["group"]["floor"]["holder"] == "commander1"
+        console.get_by_test_id("intercom-ptt").click()  # a press and a release: the commander lets go
+        expect(worker.get_by_test_id("talk-floor")).to_have_text("The floor is free")
+
+        # an ad hoc group of the centre's choosing reaches the worker's page
+        console.get_by_test_id("adhoc-name").fill("Flood watch")
+        console.get_by_test_id("adhoc-members").fill("worker1, dept1")
+        console.get_by_test_id("adhoc-create").click()
+        expect(console.get_by_test_id("intercom-title")).to_contain_text("Flood watch")
+        expect(worker.locator("[data-testid=talk-groups]")).to_contain_text("Flood watch")
+        console.once("dialog", lambda d: d.accept())
+        console.get_by_test_id("intercom-delete").click()
+        expect(console.get_by_test_id("intercom-groups")).not_to_contain_text("Flood watch")
+        expect(worker.locator("[data-testid=talk-groups]")).not_to_contain_text("Flood watch")
+    finally:
+        ctx.close()
+        worker.context.close()
+    assert not errors, f"script errors: {errors}"
