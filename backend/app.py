@@ -25,6 +25,7 @@ from .dashboards.patrol import PatrolCoverage
 from .dashboards.service import Dashboards
 from .events.service import EventService
 from .gis.service import MapService
+from .intercom.service import Intercom
 from .metrics import Metrics
 from .namespaces import console as console_ns
 from .namespaces import field as field_ns
@@ -36,6 +37,7 @@ from .routes import api
 from .routes.pages import setup_static
 from .rules.service import LayoutRules
 from .schemas import LayoutState
+from .seat_screens import SeatScreens
 from .store import connect, redacted, wait_for_redis
 from .wall_control import WallControl
 from .wall_media import WallMedia
@@ -212,6 +214,10 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     calls.hooks.append(call_push)
     app[appkeys.WALL_CONTROL].hooks.append(calls.on_wall_change)
 
+    # seat screens: an operator's shared screen is a runtime source while shared (ENDED after, until removed)
+    app[appkeys.SEATS] = SeatScreens(app[appkeys.MEDIA], app[appkeys.WALL_CONTROL])
+    app[appkeys.WALL_CONTROL].hooks.append(app[appkeys.SEATS].on_wall_change)
+
     # consultation rooms: their media through the media server too; everyone in one hears of its changes
     rooms = Rooms(redis, cfg.rooms, app[appkeys.MEDIA], app[appkeys.USERS], app[appkeys.EVENTS],
                   app[appkeys.WALL_CONTROL], lambda: app.get(appkeys.DATA_DIR) or cfg.server.data_dir)
@@ -223,6 +229,20 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
             await sio.emit("room", data, namespace=console_ns.NAMESPACE, room=console_ns.ROOM)
 
     rooms.hooks.append(room_push)
+
+    # the intercom: talkgroups' floors and media through the media server; each change to the members' phones
+    # (their own rooms) and to the centre's consoles
+    intercom = Intercom(redis, cfg.intercom, app[appkeys.MEDIA], app[appkeys.WORKERS], cfg.events.departments,
+                        lambda: app.get(appkeys.DATA_DIR) or cfg.server.data_dir)
+    app[appkeys.INTERCOM] = intercom
+
+    async def intercom_push(what: str, data: dict, field_users: list[str]) -> None:
+        await sio.emit(what, data, namespace=console_ns.NAMESPACE, room=console_ns.INTERCOM_ROOM)
+        if field_users:
+            await sio.emit(what, data, namespace=field_ns.NAMESPACE, room=[field_ns.room(n) for n in field_users])
+
+    intercom.hooks.append(intercom_push)
+    app[appkeys.WORKERS].hooks.append(intercom.on_worker)  # off duty: out of their groups
 
     api.setup(app)
     setup_static(app)
@@ -248,12 +268,15 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
         app[appkeys.EVENT_TIMERS] = asyncio.create_task(app[appkeys.EVENTS].run_timers())
         app[appkeys.LOOP_WATCH] = asyncio.create_task(watch_event_loop(app[appkeys.METRICS]))
         app[appkeys.REVOCATIONS] = asyncio.create_task(follow_revocations(redis, sio, namespaces))
+        intercom.start()  # its clips' sweeper
         if media and not app[appkeys.MEDIA].running:
             await wall_media.start()
 
     async def on_cleanup(app: web.Application) -> None:
         await calls.close()
         await rooms.close_all()
+        await intercom.close()
+        await app[appkeys.SEATS].close()
         await wall_media.stop()  # the media server too: its sessions, encoders and engine
         await app[appkeys.WORKERS_PUSH].stop()
         await app[appkeys.MAP].stop()

@@ -28,7 +28,9 @@ if TYPE_CHECKING:  # an import cycle (api), or the media stack, which only the r
 
     from .api import Api
     from .calls.service import CallService
+    from .intercom.service import Intercom
     from .rooms.service import Rooms
+    from .seat_screens import SeatScreens
     from .wall_media import WallMedia
 
 # -- built by create_app ----------------------------------------------------------------------
@@ -47,6 +49,8 @@ WALL_MEDIA: web.AppKey[WallMedia] = web.AppKey("wall_media")
 WORKERS: web.AppKey[WorkerRegistry] = web.AppKey("workers", WorkerRegistry)
 CALLS: web.AppKey[CallService] = web.AppKey("calls")  # calls between the console and the phones
 ROOMS: web.AppKey[Rooms] = web.AppKey("rooms")  # the consultation rooms
+INTERCOM: web.AppKey[Intercom] = web.AppKey("intercom")  # the push-to-talk talkgroups
+SEATS: web.AppKey[SeatScreens] = web.AppKey("seats")  # operators' screens shared onto the wall
 WORKERS_PUSH: web.AppKey[PositionsPush] = web.AppKey("workers_push", PositionsPush)  # to the centre's consoles
 DATA_DIR: web.AppKey[str] = web.AppKey("data_dir", str)  # set by `hall` (and tests); else server.data_dir
 CONNECTORS: web.AppKey[Connectors] = web.AppKey("connectors", Connectors)  # other systems' data

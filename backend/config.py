@@ -28,6 +28,7 @@ from .dashboards.config import DashboardName, DashboardsConfig
 from .events.config import EventsConfig
 from .events.figures import FIGURES
 from .gis.config import GisConfig
+from .intercom.config import IntercomConfig
 from .roles import Role
 from .rooms.config import RoomsConfig
 from .rules.config import RulesConfig
@@ -312,6 +313,7 @@ class HallConfig(_Model):
     dashboards: DashboardsConfig = DashboardsConfig()
     connectors: list[ConnectorConfig] = []
     rules: RulesConfig = RulesConfig()
+    intercom: IntercomConfig = IntercomConfig()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> HallConfig:

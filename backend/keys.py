@@ -70,6 +70,26 @@ def rooms_of_event(event_id: str) -> str:
     return f"{PREFIX}:rooms:event:{event_id}"
 
 
+# -- the intercom (backend/intercom) ------------------------------------------------------------------
+INTERCOM_GROUPS = f"{PREFIX}:intercom:groups"  # hash: ad hoc talkgroup id -> JSON {id, name, users, created_by, ...}
+INTERCOM_CLIPS = f"{PREFIX}:intercom:clips"  # sorted set: "<group id>|<clip id>" -> recorded at (the sweeper's list)
+
+
+def intercom_floor(group_id: str) -> str:
+    """String: a talkgroup's floor as the process running its media sees it (JSON {holder, since, until, queue})."""
+    return f"{PREFIX}:intercom:floor:{group_id}"
+
+
+def intercom_clips(group_id: str) -> str:
+    """Sorted set: a talkgroup's clips (transmissions kept for replay) -> recorded at (epoch s)."""
+    return f"{PREFIX}:intercom:clips:{group_id}"
+
+
+def intercom_clip(clip_id: str) -> str:
+    """String: one clip's record (JSON {id, group, speaker, speaker_name, at, seconds, bytes, file}), with a TTL."""
+    return f"{PREFIX}:intercom:clip:{clip_id}"
+
+
 RUNTIME_SOURCES = f"{PREFIX}:wall:runtime-sources"  # hash: id -> JSON {id, name, kind, group, owner, state}
 WALL_CHANGED = f"{PREFIX}:wall:changed"  # pub/sub channel: a new layout version (media engines reload it)
 SOCKETIO_CHANNEL = f"{PREFIX}:socketio"  # pub/sub channel of the Socket.IO Redis manager

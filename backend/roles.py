@@ -60,3 +60,7 @@ TRACK_READ = WORKERS_SEE | PATROL  # a worker their own track only (checked per 
 NEAREST_WORKERS = WORKERS_SEE | roles(Role.INTEGRATION)  # integrations: names, distance, status only
 # Who takes part in a consultation room: the hall's staff, experts (invited guests among them), grid workers.
 ROOM_PEOPLE = CENTRE | roles(Role.EXPERT, Role.WORKER)
+# The intercom (backend/intercom): who has talkgroups (a worker their grids', streets' and ad hoc groups while on
+# duty; a department's users theirs), and who reaches every group, takes the floor and makes ad hoc groups.
+INTERCOM = CENTRE | FIELD_PAGE
+INTERCOM_COMMAND = CENTRE

@@ -24,6 +24,8 @@ import { callDock } from "./calls/view.js";
 import { FeedsStatus } from "./connectors.js";
 import { ACTING_ROLES } from "./events-model.js";  // the centre: who acts, and changes the wall
 import { RulesStatus } from "./rules.js";
+import { SeatShare } from "./seat-share.js";
+import { IntercomPanel } from "./intercom/panel.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -36,6 +38,8 @@ let roomsPanel = null;
 let cascadeCard = null;
 let feeds = null;   // other systems' data (connectors.js)
 let rules = null;   // alarms and schedules (rules.js)
+let seatShare = null;
+let intercomPanel = null;
 
 // --- login ---------------------------------------------------------------
 
@@ -48,6 +52,8 @@ function showLogin(message) {
   roomsPanel?.reset();
   cascadeCard?.reset();
   callDock()?.reset();
+  seatShare?.stop({ quiet: true });
+  intercomPanel?.reset();
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -125,7 +131,8 @@ function buildViews() {
   });
   document.addEventListener("keydown", (e) => {
     if (e.target.closest("input, textarea, select") || $("#app").hidden || !$("#events").hidden
-      || !$("#map-view").hidden || !$("#workers").hidden || !$("#rooms").hidden) return;
+      || !$("#map-view").hidden || !$("#workers").hidden || !$("#rooms").hidden
+      || !$("#intercom").hidden) return;
     if ((e.key === "Delete" || e.key === "Backspace") && state.selectedWindow) {
       e.preventDefault();
       actions.deleteWindow(state.selectedWindow);
@@ -153,6 +160,8 @@ function showView(name) {
   else workersPanel.hide();
   if (name === "rooms") roomsPanel.show();
   else roomsPanel.hide();
+  if (name === "intercom") intercomPanel.show();
+  else intercomPanel.hide();
 }
 
 for (const tab of document.querySelectorAll(".tabs .tab")) {
@@ -255,6 +264,8 @@ async function start() {
   const calls = callDock($("#call-dock"));
   if (!feeds) feeds = new FeedsStatus($("#feeds-status"));
   if (!rules) rules = new RulesStatus($("#rules-status"), { canWrite: () => ACTING_ROLES.has(session.user?.role) });
+  if (!seatShare) seatShare = new SeatShare($("#seat-share"));
+  if (!intercomPanel) intercomPanel = new IntercomPanel($("#intercom"));
   update({ user: session.user });
   tickClock();
   loadHall();
@@ -287,9 +298,12 @@ async function start() {
       room: (r) => roomsPanel.onRoom(r),
       "media:health": (msg) => cascadeCard.onHealth(msg),
       "call:state": (call) => calls.onState(call),
-      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); roomsPanel.resync(); cascadeCard.load(); calls.resume(); feeds.load(); rules.load(); },
+      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); roomsPanel.resync(); cascadeCard.load(); calls.resume(); feeds.load(); rules.load(); intercomPanel.resync(); },
       connector: (c) => feeds.onState(c),
       rule: (n) => rules.onNotice(n),
+      "intercom:floor": (f) => intercomPanel.onFloor(f),
+      "intercom:clip": (c) => intercomPanel.onClip(c),
+      "intercom:groups": () => intercomPanel.onGroups(),
     },
   });
 }

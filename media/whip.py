@@ -8,7 +8,7 @@ import logging
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from .sources.whip import WhipSource
+from .sources.track import TrackSource
 from .webrtc import OfferRejected, PeerSession, PeerSessions, answer, offer_problem
 
 log = logging.getLogger("hall.media.whip")
@@ -20,7 +20,9 @@ class WhipIngest:
     def __init__(self, sessions: PeerSessions | None = None) -> None:
         self.sessions = sessions or PeerSessions()
 
-    async def start(self, source: WhipSource, offer_sdp: str, owner: str) -> tuple[PeerSession, str]:
+    async def start(self, source: TrackSource, offer_sdp: str, owner: str) -> tuple[PeerSession, str]:
+        """Answer a publisher's offer; its video becomes `source`'s frames (a whip:// source, or another received
+        picture such as an operator's shared screen)."""
         for old in self.sessions.of(source.id):
             # The same feed coming back after a network drop: its old session is dead or soon will be.
             await old.end()

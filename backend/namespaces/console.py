@@ -8,13 +8,14 @@ import socketio
 
 from .. import appkeys
 from ..auth import Identity
-from ..roles import CONSOLE, WALL_READ, WALL_WRITE, WORKERS_SEE
+from ..roles import CONSOLE, INTERCOM_COMMAND, WALL_READ, WALL_WRITE, WORKERS_SEE
 from ..schemas import LayoutIn
 from .common import admit, authenticate, on_event, parse
 
 NAMESPACE = "/console"
 ROOM = "consoles"
 WORKERS_ROOM = "consoles:workers"  # consoles of roles.WORKERS_SEE: the workers' live positions (personal data)
+INTERCOM_ROOM = "consoles:intercom"  # consoles of roles.INTERCOM_COMMAND: every talkgroup's floor and clips
 
 
 def user_room(name: str) -> str:
@@ -36,6 +37,8 @@ def register(sio: socketio.AsyncServer, app: Any) -> None:
         await sio.enter_room(sid, ROOM, namespace=NAMESPACE)
         if ident.role in WORKERS_SEE:
             await sio.enter_room(sid, WORKERS_ROOM, namespace=NAMESPACE)
+        if ident.role in INTERCOM_COMMAND:
+            await sio.enter_room(sid, INTERCOM_ROOM, namespace=NAMESPACE)
         await sio.emit("layout", (await wc.layout()).model_dump(mode="json"), to=sid, namespace=NAMESPACE)
         await sio.emit("presets", {"presets": [p.model_dump(mode="json") for p in await wc.presets()]},
                        to=sid, namespace=NAMESPACE)

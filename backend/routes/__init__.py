@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401  (registration side effects)
     events,
     gis,
     hall,
+    intercom,
     media,
     open311,
     pages,
@@ -20,5 +21,6 @@ from . import (  # noqa: E402,F401  (registration side effects)
     rules,
     system,
     wall,
+    wall_share,
     workers,
 )

@@ -4,6 +4,7 @@ import { api, session, whenUnauthorized } from "./api.js";
 import { EventDetail } from "./detail.js";
 import { DutyBar } from "./duty.js";
 import { FieldCall } from "./call.js";
+import { IntercomView } from "./intercom.js";
 import { connectField } from "./live.js";
 import { TaskList } from "./list.js";
 import { ReportForm } from "./report.js";
@@ -36,6 +37,7 @@ function showDenied(user) {
 
 function stopViews() {
   views?.tasks.stop();
+  views?.talk?.stop();
   views = null;
   field?.duty?.stop();
   field?.duty?.el.remove();
@@ -59,6 +61,8 @@ function startApp(user) {
   };
   $("views").append(views.tasks.el, views.detail.el, views.report.el);
   connectLive(user);
+  views.talk = new IntercomView(field.socket, user);  // the intercom: its pushes come on the same connection
+  $("views").append(views.talk.el);
   route();
 }
 
@@ -85,13 +89,13 @@ function flash(text, kind = "info") {
   say($("flash"), text, kind);
 }
 
-/** #/tasks (default), #/event/<id>, #/report. */
+/** #/tasks (default), #/event/<id>, #/report, #/talk. */
 function route() {
   if (!views) return;
   const [, name, arg] = (location.hash || "#/tasks").match(/^#\/([a-z]+)(?:\/(.+))?$/) || [];
   let id = null;
   try { id = name === "event" && arg ? decodeURIComponent(arg) : null; } catch { /* a mangled link: the list */ }
-  const view = id ? "detail" : name === "report" ? "report" : "tasks";
+  const view = id ? "detail" : name === "report" ? "report" : name === "talk" ? "talk" : "tasks";
   for (const [key, v] of Object.entries(views)) v.el.hidden = key !== view;
   document.querySelectorAll(".bottom-nav a").forEach((a) => {
     if (a.dataset.view === view) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
@@ -104,7 +108,10 @@ function route() {
   }
   views.tasks.stop();
   say($("flash"), "");
-  if (view === "detail") views.detail.open(id);  // focuses its heading once loaded
+  if (view === "talk") {
+    views.talk.el.querySelector("h1").focus({ preventScroll: true });
+    views.talk.open();  // its voice stays connected on the other views, until logout
+  } else if (view === "detail") views.detail.open(id);  // focuses its heading once loaded
   else {
     views.report.el.querySelector("h1").focus({ preventScroll: true });
     views.report.open();
