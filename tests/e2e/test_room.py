@@ -469,6 +469,9 @@ def test_a_participant_whose_connection_drops_comes_back_by_itself_and_the_other
                           "return p.joins === 2 && p.state === 'connected'; }", timeout=30)
     expect(other.get_by_test_id("room-state")).to_have_attribute("data-state", "connected")
     decodes(other, "the operator, back")
+    levels = hears({"host": host, "operator": other})  # the voices again, both ways, on the new connection
+    for who, lv in levels.items():
+        print(f"{who:9s} hears, after the rejoin, {said(lv)}")
     assert api("GET", f"/api/rooms/{room['id']}")["room"]["members"]["operator1"]["state"] == "connected"
 
     # the browser goes offline for a few seconds: the page's connection to the room (socket) comes back too
