@@ -19,6 +19,10 @@ from .api import errors_middleware
 from .auth import Users
 from .calls.service import CallService
 from .config import HallConfig
+from .connectors.service import Connectors
+from .dashboards.context import Sources
+from .dashboards.patrol import PatrolCoverage
+from .dashboards.service import Dashboards
 from .events.service import EventService
 from .gis.service import MapService
 from .metrics import Metrics
@@ -30,6 +34,7 @@ from .namespaces.common import disconnect_revoked
 from .rooms.service import Rooms
 from .routes import api
 from .routes.pages import setup_static
+from .rules.service import LayoutRules
 from .schemas import LayoutState
 from .store import connect, redacted, wait_for_redis
 from .wall_control import WallControl
@@ -184,6 +189,7 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     app[appkeys.WORKERS].hooks += [app[appkeys.WORKERS_PUSH], field_ns.duty_hook(sio, cfg.workers)]
 
     app[appkeys.MEDIA] = MediaServer(app[appkeys.WALL], cfg.sources, cfg.media_settings())
+    wire_dashboards(app, sio)
     wall_media = WallMedia(cfg, redis, app[appkeys.WALL_CONTROL], sio, app[appkeys.METRICS], console_ns.NAMESPACE,
                            "consoles", app[appkeys.MEDIA])
     app[appkeys.WALL_MEDIA] = wall_media
@@ -234,6 +240,11 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
             if created:
                 log.info("users created from config", extra={"users": ",".join(created)})
         await app[appkeys.MAP].start()
+        workers = app[appkeys.WORKERS]
+        await app[appkeys.DASHBOARDS].src.patrol.start(lambda: _worker_names(workers), workers.track)
+        await app[appkeys.CONNECTORS].start()
+        await app[appkeys.DASHBOARDS].start()
+        await app[appkeys.RULES].start()
         app[appkeys.EVENT_TIMERS] = asyncio.create_task(app[appkeys.EVENTS].run_timers())
         app[appkeys.LOOP_WATCH] = asyncio.create_task(watch_event_loop(app[appkeys.METRICS]))
         app[appkeys.REVOCATIONS] = asyncio.create_task(follow_revocations(redis, sio, namespaces))
@@ -246,6 +257,9 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
         await wall_media.stop()  # the media server too: its sessions, encoders and engine
         await app[appkeys.WORKERS_PUSH].stop()
         await app[appkeys.MAP].stop()
+        await app[appkeys.RULES].stop()
+        await app[appkeys.DASHBOARDS].stop()
+        await app[appkeys.CONNECTORS].stop()
         for task in (appkeys.EVENT_TIMERS, appkeys.LOOP_WATCH, appkeys.REVOCATIONS):
             if task in app:
                 app[task].cancel()
@@ -255,3 +269,43 @@ def create_app(cfg: HallConfig, redis_url: str, *, bootstrap_users: bool = True,
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
     return app
+
+
+def wire_dashboards(app: web.Application, sio: socketio.AsyncServer) -> None:
+    """The wall's live panels, other systems' data and the layout rules: built, and hooked to what they follow
+    (events, workers, connectors), to the kiosks they push to (/wall) and to the consoles they tell (/console)."""
+    cfg, redis = app[appkeys.CONFIG], app[appkeys.REDIS]
+    events, workers, wc = app[appkeys.EVENTS], app[appkeys.WORKERS], app[appkeys.WALL_CONTROL]
+    media = app[appkeys.MEDIA]
+    connectors = app[appkeys.CONNECTORS] = Connectors(redis, cfg.connectors)
+    patrol = PatrolCoverage(redis, events.grids, cfg.dashboards.patrol_cell_m, events.calendar.tz)
+    src = Sources(cfg, events, workers, app[appkeys.MAP], patrol, connectors,
+                  media_health=lambda: media.health() if media.running else None)
+    dashboards = app[appkeys.DASHBOARDS] = Dashboards(src, cfg.panels, wc)
+    rules = app[appkeys.RULES] = LayoutRules(redis, cfg, wc, events.grids, events.calendar.tz,
+                                             place_of=app[appkeys.MAP].place)
+
+    async def to_kiosks(panel: str, doc: dict) -> None:
+        await sio.emit("panel", doc, namespace=wall_ns.NAMESPACE, room=wall_ns.panel_room(panel))
+
+    async def to_maps(event: str, data: dict) -> None:  # notices carry no personal data (EventService._emit)
+        if event == "event":
+            await sio.emit("event", data, namespace=wall_ns.NAMESPACE, room=wall_ns.MAP_ROOM)
+
+    async def connector_state(cid: str, state: dict) -> None:
+        await sio.emit("connector", state, namespace=console_ns.NAMESPACE, room=console_ns.ROOM)
+
+    async def rule_notice(notice: dict) -> None:
+        await sio.emit("rule", notice, namespace=console_ns.NAMESPACE, room=console_ns.ROOM)
+
+    dashboards.emits.append(to_kiosks)
+    events.hooks += [dashboards.on_event, to_maps, rules.alarms.on_event]
+    # the wall's maps: workers' positions batched once a second, as the consoles get them (roles.MAP_WORKERS)
+    dashboards.positions = PositionsPush(sio, wall_ns.NAMESPACE, wall_ns.MAP_ROOM)
+    workers.hooks += [dashboards.on_worker, dashboards.positions]
+    connectors.hooks += [dashboards.on_connector, connector_state, rules.alarms.on_connector]
+    rules.notices.append(rule_notice)
+
+
+async def _worker_names(workers: WorkerRegistry) -> list[str]:
+    return sorted(await workers.people())

@@ -13,9 +13,12 @@ from layouts.wall import Wall
 
 from .auth import Users
 from .config import HallConfig
+from .connectors.service import Connectors
+from .dashboards.service import Dashboards
 from .events.service import EventService
 from .gis.service import MapService
 from .metrics import Metrics
+from .rules.service import LayoutRules
 from .wall_control import WallControl
 from .workers.live import PositionsPush
 from .workers.registry import WorkerRegistry
@@ -46,6 +49,9 @@ CALLS: web.AppKey[CallService] = web.AppKey("calls")  # calls between the consol
 ROOMS: web.AppKey[Rooms] = web.AppKey("rooms")  # the consultation rooms
 WORKERS_PUSH: web.AppKey[PositionsPush] = web.AppKey("workers_push", PositionsPush)  # to the centre's consoles
 DATA_DIR: web.AppKey[str] = web.AppKey("data_dir", str)  # set by `hall` (and tests); else server.data_dir
+CONNECTORS: web.AppKey[Connectors] = web.AppKey("connectors", Connectors)  # other systems' data
+DASHBOARDS: web.AppKey[Dashboards] = web.AppKey("dashboards", Dashboards)  # the wall's live panels
+RULES: web.AppKey[LayoutRules] = web.AppKey("rules", LayoutRules)  # alarm and schedule layouts
 
 # -- set on start-up --------------------------------------------------------------------------
 EVENT_TIMERS: web.AppKey[asyncio.Task[None]] = web.AppKey("event_timers", asyncio.Task)

@@ -40,7 +40,7 @@ class CascadeControl:
         stored = await self.redis.hgetall(keys.CASCADE_TARGETS) if self.names else {}
         out: dict[str, dict[str, Any]] = {}
         for t in self.cfg.cascade.targets:
-            doc: dict[str, Any] = {"enabled": t.enabled, "by": None, "at": None}
+            doc: dict[str, Any] = {"enabled": t.enabled, "by": None, "at": None, "publish": None}
             try:
                 doc |= {k: v for k, v in json.loads(stored.get(t.name) or "{}").items() if k in doc}
             except (ValueError, AttributeError):
@@ -50,11 +50,15 @@ class CascadeControl:
             out[t.name] = doc
         return out
 
-    async def set_enabled(self, name: str, enabled: bool, by: str) -> None:
-        """Start or stop publishing a target (KeyError: no such target); applied at once if the media runs here."""
+    async def set_enabled(self, name: str, enabled: bool, by: str, publish: str | None = None) -> None:
+        """Start or stop publishing a target (KeyError: no such target), with what it publishes (None: what it
+        published last, else the configuration's); applied at once if the media runs here."""
         if name not in self.names:
             raise KeyError(name)
-        doc = {"enabled": enabled, "by": by, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        if publish is None:
+            publish = (await self.wanted())[name]["publish"]
+        doc = {"enabled": enabled, "by": by, "at": datetime.now(UTC).isoformat(timespec="seconds"),
+               "publish": publish}
         await self.redis.hset(keys.CASCADE_TARGETS, name, json.dumps(doc))
         log.info("cascade target %s", "started" if enabled else "stopped", extra={"target": name, "by": by})
         if self.server.running:
@@ -66,8 +70,9 @@ class CascadeControl:
         cascade = self.server.cascade
         for name, doc in wanted.items():
             try:
-                if doc["enabled"] and name not in cascade.publishers:
-                    await cascade.publish(name)
+                what = doc["publish"] or cascade.targets[name].publish
+                if doc["enabled"] and (name not in cascade.publishers or cascade.current.get(name) != what):
+                    await cascade.publish(name, what)
                 elif not doc["enabled"] and name in cascade.publishers:
                     await cascade.unpublish(name)
             except MediaUnavailable:

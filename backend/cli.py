@@ -91,6 +91,10 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
 
     app = create_app(cfg, url, media=True)
     app[appkeys.DATA_DIR] = data_dir  # event photos live under it
+    if demo:
+        from .connectors.demo import add_feeds  # the weather, traffic and news the demo's connectors read
+
+        add_feeds(app)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, shutdown_timeout=3, ssl_context=ssl_ctx)
@@ -107,11 +111,14 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
     if public and public.endswith(f":{port}") and port == 0:  # --lan with --port 0: the port bound
         public = public.rsplit(":", 1)[0] + f":{bound}"
     base = public or f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{bound}"
+    local = f"{scheme}://{'127.0.0.1' if host in ('', '0.0.0.0', '::') else host}:{bound}"
+    app[appkeys.CONNECTORS].base_url = local  # connectors whose URL is a path read the hall itself
     stop = asyncio.Event()
     centres = None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    hazards: asyncio.Task[None] | None = None
     try:
         if demo:
             await _seed_demo(app)
@@ -121,16 +128,20 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
             app[appkeys.EVENT_DEMO] = asyncio.create_task(EventDemo(app[appkeys.EVENTS], rate).run())
             from .workers.demo import WorkerDemo  # grid workers patrolling, as phones on the hall's own URL
 
-            local = f"{scheme}://{'127.0.0.1' if host in ('', '0.0.0.0', '::') else host}:{bound}"
             app[appkeys.WORKER_DEMO] = asyncio.create_task(WorkerDemo(local, cfg, app[appkeys.USERS]).run())
             from .cascade_demo import DemoCentres  # the command centres above and below, publishing to our feeds
 
             centres = DemoCentres(local, cfg, app[appkeys.MEDIA])
             centres.start()
+            from .connectors.demo import HazardDemo  # the district's hazard service, posting to its webhook
+
+            hazards = asyncio.create_task(HazardDemo(local, cfg).run())
         await _banner(app, cfg, base, url, data_dir, demo, embedded)
         await stop.wait()
         _print("stopping…")
     finally:
+        if hazards is not None:
+            hazards.cancel()
         if appkeys.WORKER_DEMO in app:  # the simulated phones hang up before the server closes
             app[appkeys.WORKER_DEMO].cancel()
             await asyncio.gather(app[appkeys.WORKER_DEMO], return_exceptions=True)
@@ -140,29 +151,67 @@ async def _serve(cfg: HallConfig, url: str, host: str, port: int, data_dir: str,
 
 
 async def _seed_demo(app) -> None:
-    """Give an empty demo wall a first picture: cameras on the LED, one source per LCD panel."""
+    """Give an empty demo wall its first picture (`demo_windows`) and the presets its schedules apply."""
     from . import appkeys
-    from .schemas import NewWindow, SplitIn
+    from .schemas import NewWindow
 
     wc = app[appkeys.WALL_CONTROL]
     if (await wc.layout()).version != 0 or not wc.cfg.sources:
         return
-    sources = [s.id for s in wc.cfg.sources]
-    led = [s.id for s in wc.wall.screens if s.kind == "led"]
-    lcd = [s.id for s in wc.wall.screens if s.kind == "lcd"]
-    version = 0
-    if led:
-        version = (await wc.split(SplitIn(version=version, screens=led[:1], n=4, sources=sources[:4]), "demo")).version
-    # the last LCDs (up to half of them) show the live event panels, the others one source each
-    panels = [p for p in wc.cfg.panels if p.figures][: len(lcd) // 2]
-    video_lcd, panel_lcd = lcd[: len(lcd) - len(panels)], lcd[len(lcd) - len(panels):]
-    for i, sid in enumerate(video_lcd):
-        src = sources[(4 + i) % len(sources)]
-        version = (await wc.split(SplitIn(version=version, screens=[sid], n=1, sources=[src]), "demo")).version
-    for sid, panel in zip(panel_lcd, panels, strict=False):
-        window = NewWindow(kind="panel", rect=wc.wall.screen(sid).canvas, panel=panel.id, title=panel.name)
-        version = (await wc.add_window(version, window, "demo"))[0].version
+    windows, briefing = demo_windows(wc.cfg, wc.wall)
+    if windows:
+        await wc.replace(0, windows, None, "demo")
+    else:  # a wall of another shape: one camera per screen
+        version = 0
+        for i, screen in enumerate(wc.wall.screens):
+            src = wc.cfg.sources[i % len(wc.cfg.sources)].id
+            version = (await wc.add_window(version, NewWindow(kind="video", rect=screen.canvas, source=src), "demo"))[
+                0].version
     await wc.save_preset("Demo start", None, None, "demo")
+    if briefing:
+        await wc.save_preset("Morning briefing", briefing, ["led-main"], "demo")
+
+
+def demo_windows(cfg: HallConfig, wall) -> tuple[list, list]:
+    """The demo wall (its LED and 2x3 LCD block): on the LED the district's map with its counts (information
+    aggregation) over the performance assessment, the three first cameras beside them and the ticker along the
+    bottom; on the LCDs event management across the top row, dispute mediation and early warning below. Also
+    the morning briefing's LED: event management and early warning side by side. ([], []) for another wall."""
+    from layouts.geometry import Rect
+    from layouts.window import Window
+
+    panels = {p.id for p in cfg.panels}
+    need = {"info-aggregation", "performance", "event-management", "dispute-mediation", "early-warning", "ticker"}
+    ids = {s.id for s in wall.screens}
+    if not need <= panels or not {"led-main", "lcd-1-1", "lcd-1-3", "lcd-2-1", "lcd-2-2", "lcd-2-3"} <= ids:
+        return [], []
+    led = wall.screen("led-main").canvas
+    ticker_h = round(110 * wall.px_per_mm)  # 11 cm: type of 6 cm, twice the least
+    top = led.h - ticker_h
+    map_w, map_h = round(led.w * 2 / 3), round(top * 0.68)
+    cams = [s.id for s in cfg.sources if s.lat is not None][:3]
+
+    def panel(wid: str, pid: str, rect: Rect, z: int = 1) -> Window:
+        name = next(p.name for p in cfg.panels if p.id == pid)
+        return Window(id=wid, kind="panel", panel=pid, rect=rect, z=z, title=name)
+
+    out = [panel("information", "info-aggregation", Rect(led.x, led.y, map_w, map_h)),
+           panel("performance", "performance", Rect(led.x, led.y + map_h, map_w, top - map_h)),
+           panel("ticker", "ticker", Rect(led.x, led.y + top, led.w, ticker_h), z=2)]
+    for k, src in enumerate(cams):
+        y0, y1 = led.y + top * k // len(cams), led.y + top * (k + 1) // len(cams)
+        name = next(s.name for s in cfg.sources if s.id == src)
+        out.append(Window(id=f"camera-{k + 1}", kind="video", source=src, title=name, fit="cover",
+                          rect=Rect(led.x + map_w, y0, led.w - map_w, y1 - y0)))
+    row1 = wall.region_rect(["lcd-1-1", "lcd-1-3"])
+    out += [panel("event-management", "event-management", row1),
+            panel("dispute-mediation", "dispute-mediation", wall.screen("lcd-2-1").canvas),
+            panel("early-warning", "early-warning", wall.region_rect(["lcd-2-2", "lcd-2-3"]))]
+    half = led.w // 2
+    briefing = [panel("briefing-events", "event-management", Rect(led.x, led.y, half, top)),
+                panel("briefing-warning", "early-warning", Rect(led.x + half, led.y, led.w - half, top)),
+                panel("briefing-ticker", "ticker", Rect(led.x, led.y + top, led.w, ticker_h), z=2)]
+    return out, briefing
 
 
 async def _banner(app, cfg: HallConfig, base: str, url: str, data_dir: str, demo: bool, embedded: bool) -> None:

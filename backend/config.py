@@ -23,11 +23,14 @@ from layouts.wall import Wall
 from media.credentials import url_password
 
 from .calls.config import CallsConfig
+from .connectors.config import ConnectorConfig
+from .dashboards.config import DashboardName, DashboardsConfig
 from .events.config import EventsConfig
 from .events.figures import FIGURES
 from .gis.config import GisConfig
 from .roles import Role
 from .rooms.config import RoomsConfig
+from .rules.config import RulesConfig
 from .workers.config import WorkersConfig
 
 SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "pattern", "whip", "whep", "wheps")
@@ -171,9 +174,20 @@ FigureName = Literal[FIGURES]  # type: ignore[valid-type]
 class PanelConfig(_Model):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     name: str
-    kind: str = "chart"
+    kind: Literal["chart", "map", "dashboard", "ticker"] = "chart"
     figures: list[FigureName] = Field([], max_length=6,
                                       description="event figures drawn in the panel, sharing it; none: the title")
+    dashboard: DashboardName | None = Field(None, description="kind dashboard: which of the five wall dashboards")
+    connectors: list[str] = Field([], description="kind ticker: the connectors whose lines run in it (none: all)")
+
+    @model_validator(mode="after")
+    def _dashboard(self) -> PanelConfig:
+        if (self.kind == "dashboard") != (self.dashboard is not None):
+            raise ValueError("dashboard: a panel of kind dashboard names its dashboard (information, events, "
+                             "disputes, warning, performance), and only such a panel does")
+        if self.connectors and self.kind != "ticker":
+            raise ValueError("connectors: only a ticker panel lists connectors")
+        return self
 
 
 class DisplayConfig(_Model):
@@ -295,6 +309,9 @@ class HallConfig(_Model):
     calls: CallsConfig = CallsConfig()
     rooms: RoomsConfig = RoomsConfig()
     cascade: CascadeConfig = CascadeConfig()
+    dashboards: DashboardsConfig = DashboardsConfig()
+    connectors: list[ConnectorConfig] = []
+    rules: RulesConfig = RulesConfig()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> HallConfig:
@@ -330,6 +347,36 @@ class HallConfig(_Model):
             raise ValueError("; ".join(problems))
         return self
 
+    @model_validator(mode="after")
+    def _references(self) -> HallConfig:
+        """Names that must point at something configured: tickers' connectors, alarms' connectors and map panels."""
+        problems = []
+        connectors = {c.id: c for c in self.connectors}
+        panels = {p.id: p for p in self.panels}
+        for i, p in enumerate(self.panels):
+            problems += [f"panels[{i}].connectors[{j}]: no connector {c!r}" for j, c in enumerate(p.connectors)
+                         if c not in connectors]
+        screens = {s.id for s in self.wall.screens} | {f"{b.id}-{r + 1}-{c + 1}" for b in self.wall.blocks
+                                                       for r in range(b.rows) for c in range(b.cols)}
+        for i, rule in enumerate(self.rules.alarms):
+            where = f"rules.alarms[{i}]"
+            problems += [f"{where}.screens[{j}]: no screen {sid!r}" for j, sid in enumerate(rule.screens)
+                         if sid not in screens]
+            panel = panels.get(rule.map_panel)
+            if panel is None or panel.kind != "map":
+                problems.append(f"{where}.map_panel: {rule.map_panel!r} is not a panel of kind map")
+            if rule.warnings is not None:
+                conn = connectors.get(rule.warnings.connector)
+                if conn is None or conn.alert is None:
+                    problems.append(f"{where}.warnings.connector: {rule.warnings.connector!r} is not a connector "
+                                    "with an alert")
+                elif unknown := [lv for lv in rule.warnings.levels if lv not in conn.alert.levels]:
+                    problems.append(f"{where}.warnings.levels: {', '.join(map(repr, unknown))} not among the "
+                                    f"connector's alert levels ({', '.join(conn.alert.levels)})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     def build_wall(self) -> Wall:
         return build_wall(self.wall)
 
@@ -353,7 +400,8 @@ class HallConfig(_Model):
 def _duplicates(data: dict) -> list[tuple[str, str]]:
     """Duplicate source/panel ids and user names; works on raw YAML too, so it is reported with other problems."""
     problems: list[tuple[str, str]] = []
-    for field, key, what in (("sources", "id", "id"), ("panels", "id", "id"), ("users", "name", "user")):
+    for field, key, what in (("sources", "id", "id"), ("panels", "id", "id"), ("users", "name", "user"),
+                             ("connectors", "id", "id")):
         items = data.get(field)
         seen: set[object] = set()
         for i, item in enumerate(items if isinstance(items, list) else []):

@@ -168,3 +168,42 @@ def worker(name: str) -> str:
 def worker_track(name: str) -> str:
     """Stream: one worker's patrol track (lat, lon, at, status per entry), trimmed to the retention."""
     return f"{PREFIX}:worker-track:{name}"
+
+
+# -- the wall dashboards (backend/dashboards) -------------------------------------------------------
+def patrol_squares(day: str, grid: str) -> str:
+    """Set: the squares of one grid a worker's track passed through on one local day (patrol coverage)."""
+    return f"{PREFIX}:dash:patrol:{day}:{grid}"
+
+
+PATROL_BACKFILLED = f"{PREFIX}:dash:patrol-backfilled"  # hash: local day -> when the tracks were read into it
+
+
+# -- connectors to other systems (backend/connectors) ----------------------------------------------
+def connector(connector_id: str) -> str:
+    """Hash: the latest values of one connector (JSON), when they came, how (poll or webhook), the last error."""
+    return f"{PREFIX}:conn:{connector_id}"
+
+
+def connector_lease(connector_id: str) -> str:
+    """String with a TTL: the hall process that polls this connector now (one poll per interval in all)."""
+    return f"{PREFIX}:conn:lease:{connector_id}"
+
+
+# -- layout rules (backend/rules): alarms and schedules ----------------------------------------------
+def alarm(rule: str) -> str:
+    """String: JSON of an alarm rule's switch while it lasts (region, what it showed before, why, until when)."""
+    return f"{PREFIX}:rules:alarm:{rule}"
+
+
+ALARM_REVERTS = f"{PREFIX}:rules:reverts"  # sorted set: alarm rule -> when its region goes back (epoch s)
+
+
+def alarm_fired(rule: str) -> str:
+    """Set: the events and warnings that have set one alarm rule off (each does so once), with a TTL."""
+    return f"{PREFIX}:rules:fired:{rule}"
+
+
+def schedule_done(rule: str, occurrence: str) -> str:
+    """String with a TTL: one occurrence of a schedule (its local date and time) was applied, by whom."""
+    return f"{PREFIX}:rules:schedule:{rule}:{occurrence}"

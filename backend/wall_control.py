@@ -236,7 +236,8 @@ class WallControl:
             w = by_id[part.window_id]
             d = part.model_dump(mode="json")
             d.update(text=w.text, title=w.title, label=w.label,
-                     source_name=self.source_names.get(w.source or "", w.source))
+                     source_name=self.source_names.get(w.source or "", w.source),
+                     focus=w.focus.model_dump() if w.focus is not None else None)
             panel = self.panels_by_id.get(w.panel or "")
             if w.kind == "panel" and panel is not None:  # what the kiosk draws in it (GET /api/events/figures/...)
                 d.update(panel_kind=panel.kind, panel_name=panel.name, figures=list(panel.figures))

@@ -1,6 +1,6 @@
 // The cascade card: the other command centres this hall publishes to over WHIP (GET /api/cascade/targets), each
 // with its state, bitrate, reconnects and last error, kept live by the `media:health` push; the roles that may
-// (the server says so: may_switch) start and stop a target. Pulled feeds (whep://) are sources in the list.
+// (the server says so: may_switch) start and stop a target and choose what it sends. Pulled feeds (whep://) are sources in the list.
 
 import { request } from "./api.js";
 import { reportError } from "./actions.js";
@@ -71,6 +71,10 @@ export class CascadeCard {
   }
 
   render() {
+    // the health push comes every second: a list the operator has open is not redrawn under their hand
+    const open = document.activeElement;
+    if (open?.matches?.("select.cascade-publish") && this.root.contains(open)) { this.pending = true; return; }
+    this.pending = false;
     this.root.hidden = this.targets.size === 0;
     this.list.replaceChildren(...[...this.targets.values()].map((t) => this.item(t)));
   }
@@ -100,8 +104,46 @@ export class CascadeCard {
         disabled: this.busy.has(t.name), title: on ? "Stop publishing (the other centre's session ends)" : "Publish to this centre" });
       btn.dataset.testid = "cascade-switch";
       btn.addEventListener("click", () => this.switchTarget(t.name, !on));
-      li.append(btn);
+      li.append(btn, this.picker(t));
     }
     return li;
+  }
+
+  /** What the target sends: the wall's screens and the sources it can show (a room, a call, a camera), read
+   * when the list is opened; a choice publishes it at once. */
+  picker(t) {
+    const select = el("select", { className: "cascade-publish", title: "Send another picture to this centre",
+      disabled: this.busy.has(t.name) }, el("option", { value: t.publish, textContent: `Sends ${t.publish}` }));
+    select.dataset.testid = "cascade-publish";
+    select.addEventListener("focus", async () => {
+      if (select.options.length > 1) return;
+      try {
+        const wall = await request("GET", "/api/wall");
+        const group = (label, items) => el("optgroup", { label },
+          ...items.map(([id, name]) => el("option", { value: id, textContent: name === id ? id : `${name} (${id})` })));
+        select.append(
+          group("Screens", wall.wall.screens.map((s) => [s.id, s.name || s.id])),
+          group("Sources", wall.sources.filter((s) => s.state !== "ended").map((s) => [s.id, s.name || s.id])));
+      } catch (e) {
+        reportError(e, "Loading the screens and sources");
+      }
+    });
+    select.addEventListener("change", () => { select.blur(); this.publish(t.name, select.value); });
+    select.addEventListener("blur", () => { if (this.pending) this.render(); });
+    return select;
+  }
+
+  async publish(name, what) {
+    this.busy.add(name);
+    this.render();
+    try {
+      this.targets.set(name, await request("POST", `/api/cascade/targets/${encodeURIComponent(name)}/publish`,
+        { publish: what }));
+    } catch (e) {
+      reportError(e, "Sending another picture");
+    } finally {
+      this.busy.delete(name);
+      this.render();
+    }
   }
 }

@@ -10,6 +10,8 @@ import {
   eventsApi, fieldsOf, actionBody, words, label, terms, when, DANGER_ACTIONS,
 } from "./events-model.js";
 import { eventMap, dropEventMap } from "./map/event-map.js";
+import { callDock } from "./calls/view.js";
+import { callSection } from "./calls/buttons.js";
 
 const opt = (value, label, selected = false) => el("option", { value, textContent: label, selected });
 
@@ -149,6 +151,7 @@ export class EventDetail {
         closeBtn),
       stale,
       this.actionsBox(),
+      this.callBox(),
       this.fieldsBox(),
       eventMap(this, ev, { token: session.token, host: { notify, canWall: !this.readOnly() } }),
       eventRooms(ev, { readOnly: this.readOnly() }),
@@ -158,6 +161,12 @@ export class EventDetail {
       this.duplicatesBox(),
       this.auditBox(),
     ].filter(Boolean));
+  }
+
+  /** The call buttons (Call nearest, Ring nearest N) and the event's calls; the call runs in the call view. */
+  callBox() {
+    const dock = callDock();
+    return dock && !this.readOnly() ? callSection(this.event, dock, { reload: () => this.reload() }) : null;
   }
 
   fieldsBox() {

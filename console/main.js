@@ -20,6 +20,10 @@ import { MapPanel } from "./map/panel.js";
 import { WorkersPanel } from "./workers.js";
 import { RoomsPanel } from "./rooms/panel.js";
 import { CascadeCard } from "./cascade.js";
+import { callDock } from "./calls/view.js";
+import { FeedsStatus } from "./connectors.js";
+import { ACTING_ROLES } from "./events-model.js";  // the centre: who acts, and changes the wall
+import { RulesStatus } from "./rules.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -30,6 +34,8 @@ let mapPanel = null;
 let workersPanel = null;
 let roomsPanel = null;
 let cascadeCard = null;
+let feeds = null;   // other systems' data (connectors.js)
+let rules = null;   // alarms and schedules (rules.js)
 
 // --- login ---------------------------------------------------------------
 
@@ -41,6 +47,7 @@ function showLogin(message) {
   workersPanel?.reset();
   roomsPanel?.reset();
   cascadeCard?.reset();
+  callDock()?.reset();
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -102,6 +109,7 @@ function buildViews() {
     if ("presets" in patch || "scenes" in patch || "layout" in patch) presets.render();
     if ("layout" in patch || "selectedWindow" in patch || "wall" in patch) table.render();
     if ("hall" in patch) { renderFits(); presets.render(); }
+    if ("layout" in patch) callDock()?.onLayout();
     renderStatus();
     renderSelection();
   });
@@ -244,6 +252,9 @@ async function start() {
   if (!workersPanel) workersPanel = new WorkersPanel($("#workers"));
   if (!roomsPanel) roomsPanel = new RoomsPanel($("#rooms"));
   if (!cascadeCard) cascadeCard = new CascadeCard($("#cascade-card"));
+  const calls = callDock($("#call-dock"));
+  if (!feeds) feeds = new FeedsStatus($("#feeds-status"));
+  if (!rules) rules = new RulesStatus($("#rules-status"), { canWrite: () => ACTING_ROLES.has(session.user?.role) });
   update({ user: session.user });
   tickClock();
   loadHall();
@@ -275,7 +286,10 @@ async function start() {
       "workers:positions": (msg) => { mapPanel.onWorkers(msg); workersPanel.onPositions(msg); },
       room: (r) => roomsPanel.onRoom(r),
       "media:health": (msg) => cascadeCard.onHealth(msg),
-      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); roomsPanel.resync(); cascadeCard.load(); },
+      "call:state": (call) => calls.onState(call),
+      connect: () => { eventsPanel.resync(); mapPanel.resync(); workersPanel.resync(); roomsPanel.resync(); cascadeCard.load(); calls.resume(); feeds.load(); rules.load(); },
+      connector: (c) => feeds.onState(c),
+      rule: (n) => rules.onNotice(n),
     },
   });
 }

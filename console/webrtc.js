@@ -68,14 +68,22 @@ export class MediaPeer {
     this.watch = null;
   }
 
-  /** Join (throws JoinError if the hall refuses), then keep the connection up by itself. */
+  /** Join (throws JoinError if the hall refuses), then keep the connection up by itself; a hall out of reach at
+   * first is tried again as after a drop. */
   async start() {
     this.setState("connecting");
-    await this.connect();
-    if (this.pc.connectionState === "connected") this.setState("connected");
     this.watch = setInterval(() => {
       if (!this.closed && !this.rejoining && this.pc?.connectionState === "closed") this.rejoin();
     }, WATCH_MS);
+    try {
+      await this.connect();
+    } catch (err) {
+      if (err.status === 0 || err.status >= 500) { this.rejoin(); return; }
+      this.failure = err;
+      this.setState("failed");
+      throw err;
+    }
+    if (this.pc.connectionState === "connected") this.setState("connected");
   }
 
   setState(state) {

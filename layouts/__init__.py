@@ -8,7 +8,7 @@ from layouts.snap import snap_rect
 from layouts.split import QUICK_SPLITS, apply_split, quick_split, split_cells
 from layouts.validate import MAX_WINDOWS, validate_layout
 from layouts.wall import Screen, ScreenKind, ScreenSpec, SpliceBlock, Wall, WallSpec, build_wall
-from layouts.window import Fit, Layout, Window, WindowKind, fitted_picture
+from layouts.window import Fit, Layout, MapFocus, Window, WindowKind, fitted_picture
 
 __all__ = [
     "MAX_WINDOWS",
@@ -17,6 +17,7 @@ __all__ = [
     "Fit",
     "Layout",
     "LayoutError",
+    "MapFocus",
     "Preset",
     "Rect",
     "RenderPart",

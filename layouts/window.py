@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from layouts.geometry import Rect
 
@@ -17,6 +17,19 @@ Fit = Literal["contain", "cover", "fill"]
 WINDOW_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 # Stacking order travels through JavaScript in the pages: keep it within its safe integers.
 MAX_Z = 2**53 - 1
+
+
+class MapFocus(BaseModel):
+    """Where a map panel window looks instead of the whole district: round a point (an alarm's event or
+    warning) out to a radius, with what it is about."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    lat: float = Field(ge=-85, le=85)
+    lon: float = Field(ge=-180, le=180)
+    radius_m: float = Field(default=400, gt=0, le=50_000)
+    label: str | None = Field(default=None, max_length=200)
+    event: str | None = Field(default=None, pattern=WINDOW_ID_PATTERN)
 
 
 class Window(BaseModel):
@@ -35,6 +48,13 @@ class Window(BaseModel):
     label: bool = True
     title: str | None = Field(default=None, max_length=200)
     fit: Fit = "contain"
+    focus: MapFocus | None = None
+
+    @model_validator(mode="after")
+    def _focus_on_panels_only(self) -> Window:
+        if self.focus is not None and self.kind != "panel":
+            raise ValueError("focus: only a panel window (a map) has a focus")
+        return self
 
 
 class Layout(BaseModel):

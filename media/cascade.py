@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -59,6 +59,7 @@ class Cascade:
         self.out: PeerSessions = server.peers("cascade-out")
         self.into: PeerSessions = server.peers("cascade-in")
         self.publishers: dict[str, WhipPublisher] = {}
+        self.current: dict[str, str] = {}  # what each started target publishes (the console may choose another)
         self._outputs: set[str] = set()  # outputs made here for sources
         self._http: aiohttp.ClientSession | None = None
         self._lock: asyncio.Lock | None = None
@@ -95,13 +96,18 @@ class Cascade:
         return len(pulls)
 
     # -- publish targets --------------------------------------------------------------------------------
-    async def publish(self, name: str) -> LinkHealth:
-        """Start publishing a target (KeyError: no such target; MediaUnavailable: no engine here)."""
+    async def publish(self, name: str, what: str | None = None) -> LinkHealth:
+        """Start publishing a target: its configured screen or source, or `what` (a screen, a source, a room's
+        picture: anything the wall can show) instead (KeyError: no such target; MediaUnavailable: no engine)."""
         target = self.targets[name]
+        if what is not None:
+            target = replace(target, publish=what)
         async with self._guard():
             running = self.publishers.get(name)
-            if running is not None:
+            if running is not None and self.current.get(name) == target.publish:
                 return running.health()
+            if running is not None:  # another picture to the same centre: the old session ends first
+                await self._stop(name)
             self.server.media_engine()  # MediaUnavailable before anything is made
             output = self.output_of(target)
             settings = None
@@ -113,6 +119,7 @@ class Cascade:
             publisher = WhipPublisher(name, target.url, target.token, self.out, self.http, self.server.encoders,
                                       output, settings, self.backoff)
             self.publishers[name] = publisher
+            self.current[name] = target.publish
             publisher.start()
             log.info("cascade target started", extra={"target": name, "output": output})
             return publisher.health()
@@ -129,15 +136,19 @@ class Cascade:
         if name not in self.targets:
             raise KeyError(name)
         async with self._guard():
-            publisher = self.publishers.pop(name, None)
-            if publisher is None:
-                return
-            await publisher.stop()
-            output = publisher.output_id
-            if output in self._outputs:
-                self._outputs.discard(output)
-                self.server.remove_output(output)
-            log.info("cascade target stopped", extra={"target": name})
+            await self._stop(name)
+
+    async def _stop(self, name: str) -> None:
+        publisher = self.publishers.pop(name, None)
+        self.current.pop(name, None)
+        if publisher is None:
+            return
+        await publisher.stop()
+        output = publisher.output_id
+        if output in self._outputs:
+            self._outputs.discard(output)
+            self.server.remove_output(output)
+        log.info("cascade target stopped", extra={"target": name})
 
     # -- figures ------------------------------------------------------------------------------------------
     def health(self) -> dict[str, dict[str, Any]]:
@@ -147,8 +158,9 @@ class Cascade:
             publisher = self.publishers.get(name)
             link = publisher.health() if publisher is not None else LinkHealth(
                 name, "publish", "", "stopped", None, None, 0.0, 0, None)
-            out[name] = {**link.to_dict(), "url": redact(target.url), "publish": target.publish,
-                         "output": self.output_of(target), "started": publisher is not None}
+            shown = replace(target, publish=self.current.get(name, target.publish))
+            out[name] = {**link.to_dict(), "url": redact(target.url), "publish": shown.publish,
+                         "output": self.output_of(shown), "started": publisher is not None}
         return out
 
     async def close(self) -> None:

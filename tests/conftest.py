@@ -113,7 +113,8 @@ class HallProcess:
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=env, cwd=ROOT)
         self.banner = self._wait_banner()
 
-    def _wait_banner(self, timeout: float = 90) -> str:
+    def _wait_banner(self, timeout: float = 240) -> str:
+        # generous: hashing the demo's 40-odd passwords at start takes minutes when others load the 2 cores
         lines: list[str] = []
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
@@ -128,6 +129,8 @@ class HallProcess:
             lines.append(line)
             if line.startswith("listening on"):
                 return "".join(lines)
+        self.proc.kill()  # not left behind on a busy machine, where it would slow everyone's next try
+        self.proc.wait()
         raise TimeoutError("hall did not start: " + "".join(lines))
 
     def request(self, method: str, path: str, body: object = None, token: str | None = None) -> tuple[int, dict]:

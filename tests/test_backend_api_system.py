@@ -39,6 +39,9 @@ async def test_the_hall_route_serves_its_zone_and_vocabularies_to_every_user(api
     body = await resp.json()
     assert body["timezone"] == "Asia/Shanghai"
     assert body["window_fits"] == ["contain", "cover", "fill"] and "video" in body["window_kinds"]
+    # the call buttons' words: who may call, how many ring at once (configured, not copied into the pages)
+    assert sorted(body["calls"]["callers"]) == ["admin", "commander", "operator"]
+    assert body["calls"]["ring_at_once"] == 3 and body["calls"]["reconnect_grace_s"] == 30
 
 
 def _samples(text: str) -> dict[tuple[str, tuple], float]:

@@ -54,11 +54,21 @@ def test_demo_starts_its_own_redis_and_ctrl_c_stops_both(tmp_path: Path):
         assert "operator1" in hall.banner and "/console/" in hall.banner and "/field/" in hall.banner
         status, body = hall.request("GET", "/healthz")
         assert status == 200 and body["redis"] is True
-        # the demo seeds a first picture on the wall: cameras, and live event panels on the last LCDs
+        # the demo seeds a first picture on the wall: the five dashboards beside three cameras, and the ticker
         windows = hall.wall()["layout"]["windows"]
-        assert len([w for w in windows if w["kind"] == "video"]) >= 4
-        assert {w["panel"] for w in windows if w["kind"] == "panel"} == {"info-aggregation", "event-management",
-                                                                          "dispute-mediation"}
+        assert len([w for w in windows if w["kind"] == "video"]) == 3
+        assert {w["panel"] for w in windows if w["kind"] == "panel"} == {
+            "info-aggregation", "event-management", "dispute-mediation", "early-warning", "performance", "ticker"}
+        status, body = hall.request("GET", "/api/presets", token=hall.token("admin"))
+        assert {p["name"] for p in body["presets"]} == {"Demo start", "Morning briefing"}
+        # the demo's own feeds keep its connectors alive
+        status, body = hall.request("GET", "/api/connectors", token=hall.token("admin"))
+        deadline = time.monotonic() + 20
+        while not all(c["values"] for c in body["connectors"] if c["polled"]) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            status, body = hall.request("GET", "/api/connectors", token=hall.token("admin"))
+        polled = {c["id"]: c for c in body["connectors"] if c["polled"]}
+        assert set(polled) == {"weather", "traffic", "news"} and all(c["ok"] for c in polled.values()), polled
     finally:
         rc = hall.stop(signal.SIGINT)
     assert rc == 0

@@ -264,3 +264,20 @@ async def test_a_recorded_call_is_an_mp4_of_the_picture_and_both_voices_for_thos
     # a worker of another grid does not see the event, nor its recording
     assert (await hall.get(call["recording"]["url"], headers=hall.who["worker1"])).status == 404
     assert (await hall.get(call["recording"]["url"], headers=hall.who["expert1"])).status == 403
+
+
+
+async def test_a_calls_end_is_pushed_once_its_record_is_on_the_events_audit_log(hall):
+    """The console reads the event again when its call ends: the record must be there by then."""
+    eid = await an_event(hall)
+    await on_duty(hall, "worker2", 100)
+    audits_at_end: list[list[str]] = []
+
+    async def at_the_end(what: str, data: dict, to: tuple[str, str]) -> None:
+        if what == "call:state" and data["state"] == "ended":
+            audits_at_end.append([a["action"] for a in await hall.app[appkeys.EVENTS].store.audit(eid)])
+
+    hall.app[appkeys.CALLS].hooks.append(at_the_end)
+    cid = (await post(hall, "/api/calls", "commander1", {"mode": "nearest", "event": eid}, 201))["call"]["id"]
+    await post(hall, f"/api/calls/{cid}/hangup", "commander1")
+    assert audits_at_end and all("call" in actions for actions in audits_at_end)

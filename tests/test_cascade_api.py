@@ -126,10 +126,21 @@ async def test_the_console_sees_every_target_and_only_the_centre_starts_or_stops
     spare = await resp.json()
     assert spare["enabled"] and spare["started"] and spare["state"] in ("connecting", "failed")
 
+    # another picture to a target: a screen or a source the wall shows, named in the error otherwise
+    resp = await hall.post("/api/cascade/targets/spare/publish", json={"publish": "nope"}, headers=operator)
+    assert resp.status == 404 and (await resp.json())["errors"][0]["path"] == "publish"
+    resp = await hall.post("/api/cascade/targets/spare/publish", json={"publish": "main"}, headers=expert)
+    assert resp.status == 403
+    resp = await hall.post("/api/cascade/targets/spare/publish", json={"publish": "main"}, headers=operator)
+    spare = await resp.json()
+    assert (spare["publish"], spare["output"], spare["started"]) == ("main", "main", True)
+    resp = await hall.post("/api/cascade/targets/spare/start", headers=operator)
+    assert (await resp.json())["publish"] == "main"  # a start keeps the picture chosen last
     # kept in Redis: a restarted hall (or another process) wants the same
     media = hall.app[appkeys.MEDIA]
     wanted = await CascadeControl(hall.cfg, hall.app[appkeys.REDIS], media).wanted()
     assert (wanted["up"]["enabled"], wanted["up"]["by"], wanted["spare"]["enabled"]) == (False, "operator1", True)
+    assert wanted["spare"]["publish"] == "main"
 
 
 async def test_a_failing_target_shows_why_in_media_health_the_push_and_metrics(hall):

@@ -321,3 +321,18 @@ def test_backoff_retries_quickly_first_then_doubles_to_its_cap():
     assert all(7.5 <= d <= 10.0 for d in delays[6:])
     assert b.delay(1, retry_after=4) == 4  # a 503's Retry-After
     assert b.delay(1, retry_after=60) == 10.0  # never beyond the cap
+
+
+async def test_a_target_switched_to_another_picture_ends_the_old_session_and_sends_the_new_one(ours, other):
+    server = await ours([target(other, "up", "s-1-1")])
+    await server.cascade.publish("up")
+    await wait_state(server, "up", "live")
+    await server.cascade.publish("up", "cam")  # e.g. a consultation room's picture, any source the wall shows
+    h = await wait_state(server, "up", "live")
+    assert (h["publish"], h["output"]) == ("cam", "cascade:up")
+    frame = await newest_frame(other.feed, width=1280)  # the target's size: the source full frame
+    assert decode_timecode(frame.y) is not None
+    assert len(other.media.whip.sessions) == 1  # the screen's session ended there
+    assert [e["screen"] for e in server.encoders.stats()] == ["cascade:up"]
+    await server.cascade.unpublish("up")
+    assert server.encoders.stats() == [] and server.cascade.health()["up"]["publish"] == "s-1-1"

@@ -12,10 +12,11 @@ import yaml
 from backend import appkeys
 from backend.auth import Identity
 from backend.config import DEFAULT_CONFIG, ConfigError, parse_config
-from backend.events.figures import FIGURES, LIGHT_COLOURS, figure
+from backend.events.figures import FIGURES, LIGHT_COLOURS, bars, figure, lines, stacked, state_label
 from backend.events.schemas import ActionIn, EventsQuery, ReportIn
 from backend.events.service import EventService
 from backend.store import connect
+from tests.conftest import seed_demo_users
 from tests.events_support import CFG, make_client, report_body, tokens
 
 OPERATOR = Identity("operator1", "operator")
@@ -58,7 +59,8 @@ def drawable(fig: dict) -> go.Figure:
     return go.Figure(fig)
 
 
-async def test_every_figure_is_valid_plotly_json_from_real_statistics(redis):
+async def test_every_figure_is_valid_plotly_json_from_real_statistics(redis, redis_url, demo_config):
+    await seed_demo_users(redis_url, demo_config)  # people are named as they are called
     svc = EventService(redis, CFG)
     await a_day_of_events(svc)
     days = svc.period_days("today")
@@ -71,14 +73,31 @@ async def test_every_figure_is_valid_plotly_json_from_real_statistics(redis):
         assert parsed.layout.title.text, name
         assert fig["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)", name  # the wall's dark background shows through
     states = figure("states", stats)["data"][0]
-    assert dict(zip(states["x"], states["y"], strict=False)) == stats["states"] and sum(states["y"]) == 4
+    assert dict(zip(states["x"], states["y"], strict=False)) == {state_label(k): v for k, v in stats["states"].items()}
+    assert sum(states["y"]) == 4 and "To check on site" not in states["x"] and "Refused" in states["x"]
     assert sum(figure("hours", stats)["data"][0]["y"]) == 4
     channels = figure("channels", stats)["data"][0]
-    assert dict(zip(channels["labels"], channels["values"], strict=False)) == {"worker": 2, "camera": 1, "resident": 1}
+    assert dict(zip(channels["labels"], channels["values"], strict=False)) == {"Grid worker": 2, "Camera alarm": 1,
+                                                                                "Resident app": 1}
     trend = figure("trend", stats)["data"]
-    assert [t["name"] for t in trend] == ["reported", "closed"] and trend[0]["y"][-1] == 4 and trend[1]["y"][-1] == 1
+    assert [t["name"] for t in trend] == ["Reported", "Closed"] and trend[0]["y"][-1] == 4 and trend[1]["y"][-1] == 1
+    kpis = figure("kpis", stats)["data"][0]
+    assert "Closure" in kpis["x"] and not any("_" in k for k in kpis["x"])  # as people say them, not closure_rate
     grades = figure("grades", stats, posts)["data"][0]
     assert grades["x"] and all(0 <= y <= 100 for y in grades["y"])
+    assert "Grid worker Chen" in grades["x"] and "worker1" not in grades["x"]  # display names
+
+
+def test_the_dashboards_charts_are_valid_plotly_json_with_every_value_written_out():
+    fig = bars(["Grid worker", "Resident app"], [12, None], title="Sources")
+    drawable(fig)
+    assert fig["data"][0]["text"] == ["12", "–"] and fig["data"][0]["textposition"] == "outside"
+    drawable(lines(["06-01", "06-02"], [("Reported", [3, 4], "#fff", "solid"), ("Closed", [1, None], "#0f0", "dot")]))
+    st = stacked(["To dispatch", "In progress"], [("Neighbour dispute", [1, 2]), ("Night noise", [0, 1])])
+    drawable(st)
+    assert [t["name"] for t in st["data"]] == ["Neighbour dispute", "Night noise"]
+    assert st["layout"]["barmode"] == "stack" and st["layout"]["xaxis"]["dtick"] == 1
+    assert all("font" not in t for t in fig["data"])  # sizes come from the kiosk's pixel pitch
 
 
 async def test_the_map_shows_grid_outlines_and_one_point_trace_coloured_by_the_countdown_light(redis):
@@ -149,12 +168,17 @@ async def test_a_panel_part_of_a_screen_view_names_the_figures_to_draw(redis):
     wall = CFG.build_wall()
     screen = wall.screen("led-main").canvas
     half = {"x": screen.x, "y": screen.y, "w": screen.w // 2, "h": screen.h}
-    windows = [Window(id="em", kind="panel", panel="event-management", rect=half, z=1),
+    quarter = {**half, "w": screen.w // 4}
+    windows = [Window(id="ec", kind="panel", panel="event-charts", rect=quarter, z=1),
+               Window(id="em", kind="panel", panel="event-management", rect={**quarter, "x": screen.x + quarter["w"]},
+                      z=1),
                Window(id="clock", kind="clock", rect={**half, "x": screen.x + screen.w // 2}, z=1)]
     view = WallControl(redis, CFG, wall).screen_view(LayoutState(version=3, windows=windows), "led-main")
     parts = {p["window_id"]: p for p in view["parts"]}
-    assert parts["em"]["figures"] == ["states", "trend"] and parts["em"]["panel_kind"] == "chart"
-    assert parts["em"]["panel_name"] == "Event management"
+    assert parts["ec"]["figures"] == ["states", "channels", "trend", "kpis"] and parts["ec"]["panel_kind"] == "chart"
+    assert parts["ec"]["panel_name"] == "Event charts"
+    # a dashboard is pushed whole over /wall: no figures for the kiosk to fetch
+    assert parts["em"]["panel_kind"] == "dashboard" and parts["em"]["figures"] == []
     assert "figures" not in parts["clock"]
 
 
@@ -171,6 +195,8 @@ def test_a_panel_naming_an_unknown_figure_is_a_start_up_error_naming_the_key():
 
 def test_the_demo_panels_name_their_figures():
     cfg = parse_config(yaml.safe_load(DEFAULT_CONFIG.read_text()), str(DEFAULT_CONFIG))
-    figures = {p.id: p.figures for p in cfg.panels}
-    assert figures["info-aggregation"] == ["map"] and figures["event-management"] == ["states", "trend"]
+    figures = {p.id: p.figures for p in cfg.panels if p.kind in ("chart", "map")}
+    assert figures["district-map"] == ["map"] and figures["event-charts"] == ["states", "channels", "trend", "kpis"]
     assert all(figures.values()) and all(set(f) <= set(FIGURES) for f in figures.values())
+    # the dashboards and the ticker draw from their pushed documents, not from figures
+    assert all(not p.figures for p in cfg.panels if p.kind in ("dashboard", "ticker"))

@@ -96,6 +96,11 @@ async def listen(api, token: str) -> tuple[list[tuple[str, str, object]], list[s
             await sio.disconnect()
             continue
         clients.append(sio)
+        if ns == "/wall":  # a kiosk drawing every live panel and a map: the dashboards are pushed to it too
+            answer = await sio.call("panels:watch", {"panels": list(api.app[appkeys.DASHBOARDS].panels), "map": True},
+                                    namespace=ns, timeout=30)
+            assert answer["ok"], answer
+            heard.append((ns, "panels:watch", answer))  # the documents as they were at once: scanned too
     return heard, clients
 
 
@@ -119,7 +124,8 @@ async def test_personal_data_reaches_only_the_roles_that_call_back(hall):
 
     doc = await ok(await api.get("/api/openapi.json"))
     wall = await ok(await api.get("/api/wall", headers=who["operator1"]))
-    fill = {"id": [ids["a"], ids["b"], ids["c"], d], "sha": [ids["photo"]], "name": list(FIGURES)}
+    fill = {"id": [ids["a"], ids["b"], ids["c"], d], "sha": [ids["photo"]], "name": list(FIGURES),
+            "panel": list(api.app[appkeys.DASHBOARDS].panels)}
     per_path = {"/api/sources/{id}/snapshot.jpg": [s["id"] for s in wall["sources"][:1]],
                 "/api/screens/{id}/snapshot.jpg": [s["id"] for s in wall["wall"]["screens"][:1]],
                 "/wall/screens/{id}": [s["id"] for s in wall["wall"]["screens"][:1]]}
@@ -162,6 +168,7 @@ async def test_personal_data_reaches_only_the_roles_that_call_back(hall):
         assert {ids["a"], ids["b"], ids["c"], d} <= noticed, role
     assert any(m[1] == "event:warning" for m in heard["expert1"])
     assert any(m[0] == "/wall" for m in heard["screen"])
+    assert {m[2]["panel"] for m in heard["screen"] if m[1] == "panel"} >= {"event-management", "info-aggregation"}
 
 
 async def test_high_frequency_reporters_are_pseudonyms_but_for_the_centre(hall):

@@ -87,3 +87,26 @@ def test_contain_and_cover_keep_the_source_proportions_centred(window, source):
             assert w <= 1 + 1e-9 and h <= 1 + 1e-9 and max(w, h) == pytest.approx(1)
         else:  # over the whole window
             assert w >= 1 - 1e-9 and h >= 1 - 1e-9 and min(w, h) == pytest.approx(1)
+
+
+def test_a_map_panel_window_can_look_at_a_point_instead_of_the_whole_district():
+    from layouts import MapFocus
+
+    w = Window(id="m", kind="panel", panel="map", rect=Rect(0, 0, 10, 10),
+               focus=MapFocus(lat=36.65, lon=117, label="Event 0401 at Harmony grid 1", event="ev-1"))
+    assert (w.focus.radius_m, w.focus.lon) == (400, 117)
+    back = Window.model_validate_json(w.model_dump_json())
+    assert back == w
+    assert Window(id="c", kind="clock", rect=Rect(0, 0, 1, 1)).focus is None
+
+
+def test_a_focus_is_strict_and_belongs_to_panel_windows_only():
+    from layouts import MapFocus
+
+    with pytest.raises(ValidationError, match="only a panel window"):
+        Window(id="v", kind="video", source="cam", rect=Rect(0, 0, 1, 1), focus=MapFocus(lat=1, lon=2))
+    for bad in ({"lat": "36.6", "lon": 117}, {"lat": 91, "lon": 117}, {"lat": 36, "lon": 117, "radius_m": 0},
+                {"lat": 36, "lon": 117, "zoom": 3}):
+        with pytest.raises(ValidationError):
+            Window.model_validate({"id": "m", "kind": "panel", "panel": "map", "rect": {"x": 0, "y": 0, "w": 1, "h": 1},
+                                   "focus": bad})

@@ -209,6 +209,7 @@ async def test_a_dropped_participant_is_reconnecting_then_back_or_gone(hall):
         await again.close()
         await wait_until(lambda: "worker2" not in rooms._live[rid].record.members, timeout=25,
                          what="worker2 gone after the grace")
+        await wait_until(lambda: ear.received["room:left"], what="the leave told")  # the push follows the change
         left = ear.received["room:left"][-1]
         assert left["id"] == "worker2" and "did not come back" in left["why"]
     finally:

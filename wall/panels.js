@@ -1,34 +1,19 @@
-// Panel windows on a kiosk: live event figures (Plotly JSON from /api/events/figures/{name}) drawn with
-// plotly.js, refreshed on a timer; a failed refresh keeps the last picture and shows a "stale" mark. A map
-// panel (panel kind "map") is the hall's map component instead (console/map/wall.js).
+// Panel windows on a kiosk, each pushed by the hall as its data changes (wall/dashboards/link.js: nothing is
+// polled): event figures (Plotly JSON) drawn with plotly.js, the five dashboards, a ticker, the district's map
+// (console/map/wall.js, its events and workers moved by the pushes) or an alarm's map round a place. A panel
+// whose data cannot come keeps its last picture with a "stale" mark.
 
 import { WallMap } from "/console/map/wall.js";
+import { DashboardView } from "./dashboards/view.js";
+import { TickerView } from "./dashboards/ticker.js";
+import { FocusView } from "./dashboards/focus.js";
+import { mmToPx } from "./dashboards/type.js";
+import { loadPlotly } from "./plotly.js";
 
-const PLOTLY_URL = "/vendor/plotly.min.js";  // the plotly.js the server's figures are made for
+export { loadPlotly };
+
 const CONFIG = { staticPlot: true, displayModeBar: false, responsive: false };  // a wall: nothing to click
 const CARTESIAN = new Set(["bar", "scatter", "scattergl", "histogram", "box"]);
-
-let plotlyLoading = null;
-
-/** plotly.js, loaded once on first need (4.8 MB: only kiosks showing a figure panel pay for it). */
-export function loadPlotly() {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!plotlyLoading) {
-    const script = document.createElement("script");
-    plotlyLoading = new Promise((resolve, reject) => {
-      script.src = PLOTLY_URL;
-      script.async = true;
-      script.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error("plotly.js defined no Plotly")));
-      script.onerror = () => reject(new Error(`cannot load ${PLOTLY_URL}`));
-      document.head.append(script);
-    }).catch((err) => {
-      plotlyLoading = null;  // try again at the next refresh
-      script.remove();
-      throw err;
-    });
-  }
-  return plotlyLoading;
-}
 
 /** Columns and rows for n figures in a w x h box: the cells closest to a 4:3 picture. */
 function grid(n, w, h) {
@@ -41,9 +26,9 @@ function grid(n, w, h) {
   return best;
 }
 
-/** The figure's layout sized to its cell, with text readable from the hall floor. */
-function sized(layout, data, width, height) {
-  const size = Math.round(Math.max(10, Math.min(28, height / 20, width / 26)));
+/** The figure's layout sized to its cell, every text at least `label` px (the screen's pitch says how many). */
+function sized(layout, data, width, height, label) {
+  const size = Math.ceil(Math.max(label, Math.min(28, height / 20, width / 26)));
   const m = layout.margin || {};
   const out = {
     ...layout, width, height, autosize: false, font: { ...(layout.font || {}), size },
@@ -58,18 +43,19 @@ function sized(layout, data, width, height) {
   return out;
 }
 
-/** One panel window's figures: owns its element, its refresh timer and the last picture of each figure. */
+/** One panel window's figures: owns its element and the last picture of each figure, drawn from the documents
+ * the hall pushes (`figures`: name -> Plotly JSON). */
 export class PanelFigures {
-  constructor({ windowId, title, figures, token, refreshMs }) {
+  constructor({ windowId, title, figures, link, panel, screen }) {
     this.figures = figures;
-    this.token = token;
-    this.refreshMs = refreshMs;
+    this.link = link;
+    this.panel = panel;
+    this.screen = screen;
     this.last = new Map();      // figure name -> last Plotly JSON drawn
-    this.failed = new Set();    // figures whose last refresh failed
     this.sizes = new Map();     // figure name -> "w x h" it was drawn at
-    this.busy = false;
-    this.abort = null;
-    this.timer = null;
+    this.texts = new Map();     // figure name -> its JSON as last drawn
+    this.error = null;          // the hall could not bring the figures up to date (its words)
+    this.gone = false;
 
     this.el = document.createElement("div");
     this.el.className = "panel-canvas";
@@ -100,96 +86,133 @@ export class PanelFigures {
   }
 
   start() {
-    this.refresh();
-    this.timer = setInterval(() => this.refresh(), this.refreshMs);
+    this.unwatch = this.link.watch(this.panel, (doc) => this.update(doc).catch((err) => console.warn("panel figures:", err.message)));
+    this.unstate = this.link.onState(() => this.mark());
+    this.link.ready().then(() => { if (this.box) this.layout(...this.box); });
   }
 
-  /** Fetch every figure and redraw it; never throws (a failure marks the panel stale). */
-  async refresh() {
-    if (this.busy || this.timer === false) return;  // the last round is still out, or the panel is gone
-    this.busy = true;
-    this.abort = new AbortController();
-    let guard = null;
+  /** A pushed document: every figure in it drawn again (Plotly.react: no flicker). */
+  async update(doc) {
+    this.error = doc.error || null;
+    this.type = doc.type;
+    let Plotly = null;
     try {
-      let Plotly = null;
-      try {
-        Plotly = await loadPlotly();
-      } catch (err) {
-        console.warn("panel figures:", err.message);
-      }
-      guard = setTimeout(() => this.abort?.abort(), Math.max(10000, this.refreshMs));  // a hung request: stale
-      await Promise.all(this.figures.map(async (name) => {
-        try {
-          const res = await fetch(`/api/events/figures/${encodeURIComponent(name)}`, {
-            headers: { Authorization: `Bearer ${this.token}` }, signal: this.abort.signal, cache: "no-store",
-          });
-          if (!res.ok) throw new Error(`figure ${name}: HTTP ${res.status}`);
-          const fig = await res.json();
-          if (!Plotly || !Array.isArray(fig.data) || typeof fig.layout !== "object") throw new Error(`figure ${name}: not drawable`);
-          this.last.set(name, fig);
-          this.sizes.delete(name);  // new data: draw even at the same size
-          await this.draw(name);
-          this.failed.delete(name);
-        } catch (err) {
-          if (err.name !== "AbortError") console.warn("panel figures:", err.message);
-          this.failed.add(name);
-        }
-      }));
-    } finally {
-      clearTimeout(guard);
-      this.busy = false;
-      this.abort = null;
-      this.mark();
+      Plotly = await loadPlotly();
+    } catch (err) {
+      console.warn("panel figures:", err.message);
     }
+    if (Plotly) {
+      for (const name of this.figures) {
+        const fig = doc.figures?.[name];
+        if (!fig || !Array.isArray(fig.data) || typeof fig.layout !== "object") continue;
+        const text = JSON.stringify(fig);
+        if (this.texts.get(name) === text) continue;  // unchanged: not drawn again
+        this.texts.set(name, text);
+        this.last.set(name, fig);
+        this.sizes.delete(name);  // new data: draw even at the same size
+        await this.draw(name);
+      }
+    } else {
+      this.error = "cannot load plotly.js";
+    }
+    this.mark();
   }
 
   mark() {
     const drawn = this.last.size > 0;
-    this.stale.hidden = this.failed.size === 0;
-    this.stale.title = [...this.failed].join(", ");
-    this.el.dataset.state = this.failed.size ? "stale" : drawn ? "live" : "loading";
+    const failed = !!this.error || !this.link.connected;
+    this.stale.hidden = !failed;
+    this.stale.title = this.error || "reconnecting";
+    this.el.dataset.state = failed ? "stale" : drawn ? "live" : "loading";
     this.el.classList.toggle("drawn", drawn);
   }
 
-  /** Draw one figure's last picture at its cell's current size (Plotly.react: no flicker). */
+  /** Draw one figure's last picture at its cell's current size. */
   async draw(name) {
     const fig = this.last.get(name), cell = this.cells.get(name);
-    if (!fig || !cell || !window.Plotly || this.timer === false) return;
+    if (!fig || !cell || !window.Plotly || this.gone) return;
     const width = Math.floor(cell.clientWidth), height = Math.floor(cell.clientHeight);
     if (width < 20 || height < 20) return;  // not in the page (yet)
     const size = `${width}x${height}`;
     if (this.sizes.get(name) === size) return;
     this.sizes.set(name, size);
-    await window.Plotly.react(cell, fig.data, sized(fig.layout, fig.data, width, height), CONFIG);
+    await window.Plotly.react(cell, fig.data, sized(fig.layout, fig.data, width, height, this.labelPx()), CONFIG);
     cell.dataset.updates = String(Number(cell.dataset.updates) + 1);
+  }
+
+  /** The smallest text in CSS pixels: the wall's label size on this screen (10 px until the hall said). */
+  labelPx() {
+    const type = this.type || this.link.type;
+    if (!type || !this.link.mmPerPx) return 10;
+    return mmToPx(type.label_mm, this.link.mmPerPx, this.screen.resolution[0]);
   }
 
   /** Lay the panel out in a box of the full window's size (w x h) and redraw what changed size. */
   layout(w, h) {
-    const headerH = Math.max(16, Math.min(40, h * 0.06));
+    this.box = [w, h];
+    const headerH = Math.max(this.labelPx() * 1.4, Math.min(40, h * 0.06));
     this.header.style.height = `${headerH}px`;
-    this.header.style.fontSize = `${headerH * 0.6}px`;
+    this.header.style.fontSize = `${Math.max(this.labelPx(), headerH * 0.6)}px`;
     const { cols, rows } = grid(this.figures.length, w, h - headerH);
     this.body.style.gridTemplateColumns = `repeat(${cols}, minmax(0, 1fr))`;
     this.body.style.gridTemplateRows = `repeat(${rows}, minmax(0, 1fr))`;
-    for (const name of this.figures) this.draw(name).catch((err) => console.warn("panel figures:", err.message));
+    for (const name of this.figures) {
+      this.sizes.delete(name);
+      this.draw(name).catch((err) => console.warn("panel figures:", err.message));
+    }
   }
 
   destroy() {
-    clearInterval(this.timer);
-    this.timer = false;
-    if (this.abort) this.abort.abort();
+    this.gone = true;
+    this.unwatch?.();
+    this.unstate?.();
     if (window.Plotly) for (const cell of this.cells.values()) window.Plotly.purge(cell);
     this.el.remove();
   }
 }
 
-/** What a panel window shows: the district's map for a map panel, else its figures. */
-export function panelView(part, { token, refreshMs, screen }) {
-  const title = part.title || part.panel_name || part.panel;
-  if (part.panel_kind === "map") return new WallMap({ windowId: part.window_id, title, token, refreshMs, screen });
-  return new PanelFigures({ windowId: part.window_id, title, figures: part.figures, token, refreshMs });
+/** The hall's map panel (console/map/wall.js), loaded once and then moved by the pushed events and workers. */
+class PushedWallMap extends WallMap {
+  constructor(opts) {
+    super({ ...opts, refreshMs: 3_600_000 });  // its own timer finds nothing to do: the pushes move the map
+    this.link = opts.link;
+    this.loaded = false;
+  }
+
+  async refresh() {
+    if (this.loaded) return;
+    this.loaded = true;
+    await super.refresh();
+    this.unlink = this.link.onMap((kind, msg) => {
+      if (!this.map?.map) return;
+      if (kind === "event") this.map.upsertEvent(msg);
+      else if (kind === "workers") this.map.setWorkers(msg.workers, { replace: false });
+    });
+    let was = this.link.connected;
+    this.unstate = this.link.onState((on) => {  // back after a break: read what moved meanwhile, once
+      if (on && !was) { this.loaded = false; this.unlink?.(); this.refresh(); }
+      was = on;
+    });
+  }
+
+  destroy() {
+    this.unlink?.();
+    this.unstate?.();
+    super.destroy();
+  }
 }
 
-/** Whether the kiosk draws this panel part itself (figures or a map) rather than as a titled box. */
-export const drawsPanel = (p) => p.kind === "panel" && (p.panel_kind === "map" || p.figures?.length > 0);
+/** What a panel window shows: an alarm's map round a place, the district's map, a dashboard, a ticker, or its
+ * event figures. `link`: the kiosk's PanelLink (the pushes); `screen`: the screen the kiosk draws. */
+export function panelView(part, { token, link, screen }) {
+  const title = part.title || part.panel_name || part.panel;
+  if (part.focus) return new FocusView({ part, link, screen, token });
+  if (part.panel_kind === "map") return new PushedWallMap({ windowId: part.window_id, title, token, screen, link });
+  if (part.panel_kind === "dashboard") return new DashboardView({ part, link, screen, token });
+  if (part.panel_kind === "ticker") return new TickerView({ part, link, screen });
+  return new PanelFigures({ windowId: part.window_id, title, figures: part.figures, link, panel: part.panel, screen });
+}
+
+/** Whether the kiosk draws this panel part itself rather than as a titled box. */
+export const drawsPanel = (p) => p.kind === "panel" && (!!p.focus || ["map", "dashboard", "ticker"].includes(p.panel_kind)
+  || p.figures?.length > 0);

@@ -2,6 +2,7 @@
 
 import { attachScreenVideo } from "./video.js";
 import { panelView, drawsPanel } from "./panels.js";
+import { PanelLink } from "./dashboards/link.js";
 
 const params = new URLSearchParams(location.search);
 const token = params.get("token");
@@ -11,19 +12,8 @@ const reconnectingEl = document.getElementById("reconnecting");
 let last = null;           // the last `screen` message
 let clockTimer = null;
 let stopVideo = null;
-const panelViews = new Map();  // window id -> {key, view}: live figures kept across redraws of the parts
-
-// How often panel figures are fetched again: 15 s, or ?panel_refresh=SECONDS (at least 0.5).
-const PANEL_REFRESH_MS = (() => {
-  const raw = params.get("panel_refresh");
-  const s = Number(raw);
-  if (raw === null) return 15000;
-  if (!Number.isFinite(s) || s < 0.5) {
-    console.warn(`panel_refresh=${raw} is not a number of seconds >= 0.5; using 15`);
-    return 15000;
-  }
-  return s * 1000;
-})();
+let link = null;               // the panels' pushes over this page's /wall socket (dashboards/link.js)
+const panelViews = new Map();  // window id -> {key, view}: live panels kept across redraws of the parts
 
 function clockFormatters(timeZone) {
   const tz = timeZone || undefined;
@@ -86,14 +76,14 @@ function drawPart(part, sx, sy) {
  * plays underneath the page and must not be hidden; a window across a seam is cut like video. */
 function drawFigurePanel(parts, sx, sy) {
   const part = parts[0];
-  const key = JSON.stringify([part.panel, part.panel_kind, part.figures, part.title]);
+  const key = JSON.stringify([part.panel, part.panel_kind, part.figures, part.title, part.focus]);
   let entry = panelViews.get(part.window_id);
   if (entry && entry.key !== key) {
     entry.view.destroy();
     entry = null;
   }
   if (!entry) {
-    const view = panelView(part, { token, refreshMs: PANEL_REFRESH_MS, screen: last.screen });
+    const view = panelView(part, { token, link, screen: last.screen });
     entry = { key, view, started: false };
     panelViews.set(part.window_id, entry);
   }
@@ -162,6 +152,8 @@ function render() {
 
 function connect() {
   const socket = window.io("/wall", { auth: { token } });
+  link = new PanelLink(socket);
+  window.hallPanels = link;  // for whoever inspects the kiosk (the tests)
   socket.on("connect", () => { reconnectingEl.hidden = true; });
   socket.on("disconnect", () => { reconnectingEl.hidden = false; });
   socket.on("connect_error", () => {

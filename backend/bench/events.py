@@ -36,7 +36,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class _Hall:
+class ServedHall:
+    """`hall serve` in a process of its own on a given configuration and Redis (its log in data_dir)."""
+
     def __init__(self, config: str, redis_url: str, data_dir: Path) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -47,14 +49,17 @@ class _Hall:
                                       str(self.port), "--data-dir", str(data_dir)], stdout=subprocess.PIPE,
                                      stderr=self.log, text=True, env=env)
         assert self.proc.stdout is not None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a busy 2-core machine starts a hall slowly
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
             if line.startswith("listening on"):
                 return
             if not line and self.proc.poll() is not None:
-                raise RuntimeError(f"hall exited {self.proc.returncode}; see {data_dir / 'hall.log'}")
-        raise RuntimeError("hall did not start in 60 s")
+                self.log.flush()
+                tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+                raise RuntimeError(f"hall exited {self.proc.returncode}: {tail}")
+        self.stop()
+        raise RuntimeError("hall did not start in 180 s")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -170,7 +175,7 @@ async def run(cfg: HallConfig, config_path: str, *, rate: float, duration: float
         embedded = EmbeddedRedis(tmp)  # appendfsync always: every acknowledged report is on disk
         redis_url = await asyncio.to_thread(embedded.start)  # blocking: waits for PING
     durability = await _durability(redis_url)
-    hall = await asyncio.to_thread(_Hall, config_path, redis_url, tmp)
+    hall = await asyncio.to_thread(ServedHall, config_path, redis_url, tmp)
     grid = (cfg.events.grids_geojson or {}).get("features", [])
     code = next((m.code for major in cfg.events.taxonomy for m in major.minors), None)
     sent_at: dict[str, float] = {}

@@ -451,9 +451,9 @@ class CallService:
             await self.wall.end_source(record.source)  # a window showing it keeps an ENDED slate
             if record.source not in set(await self.wall.redis.hkeys(keys.RUNTIME_SOURCES)):
                 self._forget_media(record.source)
+        await self._record_on_event(record)  # on the event's audit log before the pages hear of the end
         await self._changed(record)
         self._live.pop(record.id, None)
-        await self._record_on_event(record)
         log.info("call ended", extra={"call": record.id, "outcome": outcome, "reason": reason,
                                       "duration_s": record.duration_s})
 

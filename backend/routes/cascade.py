@@ -3,8 +3,10 @@ and stopping them from the console (backend/cascade.py keeps the choice)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from .. import appkeys
 from ..auth import Identity
@@ -34,6 +36,12 @@ class CascadeTargetOut(BaseModel):
 class CascadeTargetsOut(BaseModel):
     targets: list[CascadeTargetOut]
     may_switch: bool  # whether the caller may start and stop targets (the console shows the buttons)
+
+
+class PublishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    publish: Annotated[str, Field(min_length=1, max_length=128, description="a wall screen, or a source the wall "
+                                  "can show (a camera, a call, a consultation room's picture room:<id>)")]
 
 
 def _control(request: web.Request) -> CascadeControl:
@@ -70,3 +78,17 @@ async def start_cascade_target(request: web.Request, ident: Identity) -> dict:
            "other centre (kept across restarts)", roles=CENTRE, response=CascadeTargetOut, tag="cascade", errors=(404,))
 async def stop_cascade_target(request: web.Request, ident: Identity) -> dict:
     return await _switch(request, ident, False)
+
+
+@api.route("POST", "/api/cascade/targets/{name}/publish", summary="Publish another screen or source to a target "
+           "(a room's picture, a call, a camera) and start it (kept across restarts)", roles=CENTRE, body=PublishIn,
+           response=CascadeTargetOut, tag="cascade", errors=(404,))
+async def publish_to_cascade_target(request: web.Request, ident: Identity, body: PublishIn) -> dict:
+    control, name = _control(request), request.match_info["name"]
+    await _target(control, name)
+    wall = request.app[appkeys.WALL_CONTROL]
+    if body.publish not in {s.id for s in wall.wall.screens} | await wall.known_sources():
+        raise NotFound(f"no screen or source {body.publish!r} to publish", errors=[
+            {"path": "publish", "message": "a wall screen's id or a source the wall can show"}])
+    await control.set_enabled(name, True, ident.name, body.publish)
+    return await _target(control, name)

@@ -7,7 +7,6 @@ import asyncio
 import csv
 import io
 import json
-import time
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +15,7 @@ from .. import appkeys, roles
 from ..auth import Identity
 from ..errors import BadRequest, Invalid, NotFound
 from ..events import workflow as wf
-from ..events.figures import FIGURES, MAP_EVENTS, figure
+from ..events.figures import FIGURES, MAP_EVENTS, made
 from ..events.photos import PhotoError
 from ..events.schemas import (
     ActionIn,
@@ -117,16 +116,8 @@ async def get_figure(request: web.Request, ident: Identity, query: FigureQuery) 
     if name not in FIGURES:
         raise NotFound(f"no figure {name!r}; one of {', '.join(FIGURES)}")
     svc = _svc(request)
-    if name == "map":
-        evs, _ = await svc.list(EventsQuery(open=True, limit=MAP_EVENTS), ident)  # the newest open ones
-        now = time.time()
-        return await asyncio.to_thread(
-            lambda: figure("map", grids=svc.ecfg.grids_geojson, events=[svc.view(e, ident, now) for e in evs]))
-    days = svc.period_days(query.period, query.start, query.end)
-    st = await svc.stats(days, ident)
-    posts = await svc.posts(days) if name == "grades" else None
-    labels = {code: c.name for code, c in svc.taxonomy.categories.items()} if name == "categories" else None
-    return await asyncio.to_thread(figure, name, st, posts, labels=labels)
+    days = svc.period_days(query.period, query.start, query.end) if name != "map" else []
+    return await made(svc, name, ident, days)
 
 
 @api.route("POST", "/api/events/photos", summary="Upload one photo (raw JPEG, PNG or WebP body); returns its "

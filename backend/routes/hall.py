@@ -1,6 +1,6 @@
 """The hall itself for the pages: its name, its time zone and the vocabularies the pages use
-(roles, source kinds, window kinds and fits, the events' words), served from the typed enums so no page
-copies them."""
+(roles, source kinds, window kinds and fits, the events' words, who may call), served from the typed enums and
+the configuration so no page copies them."""
 
 from __future__ import annotations
 
@@ -20,6 +20,15 @@ from ..roles import ANY_USER, ROLES
 from . import api
 
 
+class CallsOut(BaseModel):
+    """What the pages need of `calls:`: whether to offer the call buttons, and the counts they show."""
+
+    callers: list[str] = Field(description="roles that may start calls (the console shows its call buttons to them)")
+    ring_at_once: int = Field(description="how many phones 'Ring nearest' rings together")
+    ring_timeout_s: float
+    reconnect_grace_s: float = Field(description="how long a page keeps trying to come back into a dropped call")
+
+
 class HallOut(BaseModel):
     district: str
     timezone: str
@@ -29,6 +38,7 @@ class HallOut(BaseModel):
     window_fits: list[str]
     ice_servers: list[dict] = Field(description="the STUN/TURN servers the pages' own peer connections use (calls, "
                                     "rooms); empty on a closed network")
+    calls: CallsOut
     events: VocabularyOut
 
 
@@ -40,4 +50,7 @@ async def hall(request: web.Request, ident: Identity) -> HallOut:
                    source_kinds=sorted({"rtsp" if s == "rtsps" else s for s in SOURCE_SCHEMES}),
                    window_kinds=list(get_args(WindowKind)), window_fits=list(get_args(Fit)),
                    ice_servers=[s.for_browser() for s in request.app[appkeys.MEDIA].settings.ice_servers],
+                   calls=CallsOut(callers=[r.value for r in cfg.calls.callers], ring_at_once=cfg.calls.ring_at_once,
+                                  ring_timeout_s=cfg.calls.ring_timeout_s,
+                                  reconnect_grace_s=cfg.calls.reconnect_grace_s),
                    events=VocabularyOut.model_validate(vocabulary()))

@@ -1,5 +1,5 @@
 // The field page's /field Socket.IO connection: `tasks` when an event that concerns this user changes (the
-// list reloads: no polling), a worker's own `duty`, and later the calls meant for them.
+// list reloads: no polling), a worker's own `duty`, and the calls meant for them (call.js).
 
 import { io } from "/vendor/socket.io.esm.min.js";
 import { api } from "./api.js";

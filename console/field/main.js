@@ -3,6 +3,7 @@
 import { api, session, whenUnauthorized } from "./api.js";
 import { EventDetail } from "./detail.js";
 import { DutyBar } from "./duty.js";
+import { FieldCall } from "./call.js";
 import { connectField } from "./live.js";
 import { TaskList } from "./list.js";
 import { ReportForm } from "./report.js";
@@ -13,7 +14,7 @@ const ROLE_NAMES = { worker: "grid worker", department: "department handler" };
 const $ = (id) => document.getElementById(id);
 
 let views = null;  // {tasks, detail, report} once logged in
-let field = null;  // {socket, duty}: the /field connection, and a worker's duty switch
+let field = null;  // {socket, duty, call}: the /field connection, a worker's duty switch and calls
 let pushed = null; // a list reload asked for by a `tasks` push, a moment later (pushes come in bursts)
 
 function show(section) {
@@ -38,6 +39,7 @@ function stopViews() {
   views = null;
   field?.duty?.stop();
   field?.duty?.el.remove();
+  field?.call?.stop();
   field?.socket.disconnect();
   field = null;
   $("views").replaceChildren();
@@ -61,7 +63,7 @@ function startApp(user) {
 }
 
 /** The /field connection: the list reloads when the hall says an event of this user changed (and after a
- * reconnect, when pushes may have been missed); a worker gets the duty switch. */
+ * reconnect, when pushes may have been missed); a worker gets the duty switch and the centre's calls. */
 function connectLive(user) {
   const reloadList = () => {
     if (views && !views.tasks.el.hidden && !pushed) {
@@ -75,7 +77,8 @@ function connectLive(user) {
   });
   const duty = user.role === "worker" ? new DutyBar(socket) : null;
   if (duty) $("app").insertBefore(duty.el, $("flash"));
-  field = { socket, duty };
+  const call = user.role === "worker" ? new FieldCall(socket, user, { flash }) : null;  // the centre calls workers
+  field = { socket, duty, call };
 }
 
 function flash(text, kind = "info") {

@@ -47,13 +47,15 @@ export function wallButton(source, ctx) {
   return wrap;
 }
 
-/** "Call" for a worker: the hall's calls (POST /api/calls) when it has them, else disabled and saying why. */
+/** "Call" for a worker: rings that one worker (POST /api/calls, mode worker, about the event shown if any); the
+ * page that runs calls (the console's call view) takes the call over from the `hall:call` event on document. */
 export function callButton(name, ctx, event = null) {
   const can = ctx.features?.calls;
   return actionButton("Call", `call-${name}`, async () => {
-    await ctx.client.post("/api/calls", event ? { worker: name, event } : { worker: name });
+    const res = await ctx.client.post("/api/calls", event ? { mode: "worker", worker: name, event } : { mode: "worker", worker: name });
+    document.dispatchEvent(new CustomEvent("hall:call", { detail: { call: res.call } }));
     ctx.notify?.(`Calling ${name}…`, { kind: "ok" });
-  }, ctx, { disabled: !can, title: can ? `Video-call ${name}` : "Video calls to grid workers come with the hall's calls (not on this hall yet)" });
+  }, ctx, { disabled: !can, title: can ? `Video-call ${name}` : "Video calls to grid workers are not on this hall" });
 }
 
 async function cameraDetails(sel, ctx) {

@@ -45,3 +45,19 @@ def test_an_expert_sees_the_targets_but_no_switch(open_console, target_off):
     target = page.locator("[data-testid=cascade-target][data-name=city-centre]")
     expect(target).to_be_visible()
     expect(target.get_by_test_id("cascade-switch")).to_have_count(0)
+
+
+def test_an_operator_sends_another_picture_to_a_target(open_console, hall, target_off):
+    page = open_console("operator1")
+    target = page.locator("[data-testid=cascade-target][data-name=city-centre]")
+    picker = target.get_by_test_id("cascade-publish")
+    picker.focus()  # the screens and sources are read when the list opens
+    expect(picker.locator("optgroup[label=Sources] option").first).to_be_attached()
+    source = picker.locator("optgroup[label=Sources] option").first.get_attribute("value")
+    picker.select_option(source)
+    expect(target).to_contain_text(f"{source} → city-centre.invalid:8080")
+    expect(target.get_by_test_id("cascade-switch")).to_have_text("Stop")  # choosing a picture starts the target
+    status, body = api_call(hall, "GET", "/api/cascade/targets", user="operator1")
+    assert status == 200
+    assert next(t for t in body["targets"] if t["name"] == "city-centre")["publish"] == source
+    api_call(hall, "POST", "/api/cascade/targets/city-centre/publish", {"publish": "led-main"}, user="operator1")

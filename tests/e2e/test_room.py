@@ -11,7 +11,6 @@ The hall here is one of its own: the demo district on a small wall (two 640x360 
 """
 from __future__ import annotations
 
-import base64
 import os
 import time
 import uuid
@@ -28,6 +27,7 @@ from backend.config import DEFAULT_CONFIG
 from backend.redis_server import EmbeddedRedis
 from tests.conftest import HallProcess
 from tests.e2e.e2e_helpers import CHROMIUM, CHROMIUM_ARGS, login, wait_js
+from tests.e2e.test_calls import kiosk_picture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -245,27 +245,6 @@ def hears(pages: dict[str, Page], absent: set[str] = frozenset(), timeout: float
             return levels
         assert time.monotonic() < deadline, "tones not as expected for " + ", ".join(bad) + ": " + "; ".join(
             f"{w}: {said(lv)}" for w, lv in levels.items())
-
-
-GRAB = """(v) => {
-  if (!v || !v.videoWidth || v.readyState < 2) return null;
-  const c = document.createElement("canvas");
-  c.width = v.videoWidth; c.height = v.videoHeight;
-  const g = c.getContext("2d");
-  g.drawImage(v, 0, 0);
-  const d = g.getImageData(0, 0, c.width, c.height).data;
-  let s = "";
-  for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode.apply(null, d.subarray(i, i + 0x8000));
-  return { w: c.width, h: c.height, rgba: btoa(s) };
-}"""
-
-
-def kiosk_picture(page: Page) -> np.ndarray | None:
-    got = page.evaluate(GRAB, page.query_selector("#screen-video"))
-    if not got:
-        return None
-    rgba = np.frombuffer(base64.b64decode(got["rgba"]), np.uint8).reshape(got["h"], got["w"], 4)
-    return rgba[:, :, :3].astype(np.int16)
 
 
 def _cpu_s(pid: int) -> float:
