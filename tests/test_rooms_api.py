@@ -218,6 +218,32 @@ async def test_a_dropped_participant_is_reconnecting_then_back_or_gone(hall):
             await p.close()
 
 
+async def test_a_participant_dropped_while_its_answer_is_made_is_told_to_join_again_and_can(hall):
+    rid = (await call(hall, "POST", "/api/rooms", hall.who["commander1"], {"title": "Busy"}, 201))["room"]["id"]
+    rooms = hall.app[appkeys.ROOMS]
+    media = rooms._live[rid].media
+    real = media.join
+
+    async def answer_then_dropped(pid, *args):  # a leave (or the end of the grace) lands while the answer is made
+        answer = await real(pid, *args)
+        await media.leave(pid)
+        return answer
+
+    first, again = Participant("b"), Participant("b")
+    try:
+        media.join = answer_then_dropped
+        said = await join(hall, rid, first, hall.who["worker2"], status=503)
+        assert "join again" in said  # not a server error: the page's rejoin tries again
+        assert "worker2" not in rooms._live[rid].record.members
+        media.join = real
+        await join(hall, rid, again, hall.who["worker2"])
+        await wait_until(lambda: rooms._live[rid].record.members["worker2"].state == "connected", timeout=15,
+                         what="worker2 in")
+    finally:
+        for p in (first, again):
+            await p.close()
+
+
 async def test_bad_requests_name_their_field(hall):
     resp = await hall.post("/api/rooms", json={"title": ""}, headers=hall.who["commander1"])
     assert resp.status == 422 and "title" in await resp.text()

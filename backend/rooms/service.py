@@ -26,7 +26,7 @@ from media.webrtc import OfferRejected
 
 from .. import keys
 from ..auth import Identity, Users
-from ..errors import BadRequest, Conflict, Forbidden, NotFound
+from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from ..roles import ADMIN, CENTRE, ROOM_PEOPLE, Role
 from .config import RoomsConfig
 
@@ -207,7 +207,9 @@ class Rooms:
         if gone is not None:
             gone.cancel()
         member = record.members.get(pid)
-        p = live.media.participants[pid]
+        p = live.media.participants.get(pid)
+        if p is None:  # dropped while its answer was made (a leave, the end of its grace): that answer is dead
+            raise Unavailable("you left the room while joining: join again")
         if member is None:
             record.members[pid] = Member(id=pid, name=name, role=ident.role, camera=p.has_camera,
                                          joined_at=time.time())

@@ -120,7 +120,7 @@ async def invite(request: web.Request, ident: Identity, body: InviteIn) -> dict[
 
 @api.route("POST", "/api/rooms/{id}/join", summary="Take part: SDP offer in (the room's picture received first, "
            "voice both ways, the camera if any), SDP answer out; again after a dropped network", roles=ROOM_PEOPLE,
-           query=JoinQuery, content=SDP, produces=SDP, status=201, tag=TAG, errors=(404, 409), scoped=True)
+           query=JoinQuery, content=SDP, produces=SDP, status=201, tag=TAG, errors=(404, 409, 503), scoped=True)
 async def join_room(request: web.Request, ident: Identity, body: str, query: JoinQuery) -> web.Response:
     return _sdp(await _rooms(request).join(ident, _rid(request, ident), body, query.size, query.hall))
 

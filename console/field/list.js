@@ -3,6 +3,7 @@
 import { api, loadWords } from "./api.js";
 import { h, isClosed, light, say, stateLabel, taskActions, actionLabel, errorText } from "./ui.js";
 import { districtTime, label, terms } from "/console/events-vocab.js";
+import { FieldRooms } from "./rooms.js";
 
 const RECENT = 200;  // newest events of the scope, for "all open" and "closed"
 // Besides the newest events, the server lists what waits for this user's step (`needs_me`) and what is
@@ -40,13 +41,15 @@ export class TaskList {
     this.status = h("p", { class: "status-line", "data-testid": "list-status", "aria-live": "polite" });
     this.pull = h("p", { class: "pull-hint", hidden: true }, "Release to refresh");
     this.list = h("ul", { class: "tasks", "data-testid": "task-list", "aria-label": "Events" });
+    // grid workers take part in consultation rooms (departments do not): those about their tasks, above the list
+    this.rooms = role === "worker" ? new FieldRooms() : null;
     this.el = h("section", { class: "view", "data-view": "tasks", "aria-labelledby": "tasks-title" },
       h("div", { class: "view-head" },
         h("h1", { id: "tasks-title", tabindex: "-1" }, "My tasks"),
         h("button", { type: "button", class: "btn btn-secondary", "data-testid": "refresh",
           onclick: () => this.refresh() }, "↻ Refresh")),
       h("div", { class: "tabs", role: "group", "aria-label": "Show" }, this.tabs),
-      this.pull, this.status, this.list);
+      this.rooms?.el, this.pull, this.status, this.list);
     this.pullToRefresh();
   }
 
@@ -76,6 +79,7 @@ export class TaskList {
       this.events = [...byId.values()];
       this.total = pages[0].total;
       say(this.status, `Updated ${districtTime(new Date(), { date: false })}`, "info");
+      await this.rooms?.show(new Set(this.events.map((ev) => ev.id)));
     } catch (err) {
       if (err.status === 401) return;
       say(this.status, `Could not refresh: ${errorText(err)}. Showing the last list.`, "error");
