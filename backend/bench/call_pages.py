@@ -62,6 +62,7 @@ def _config(tmp: Path) -> Path:
     cfg = yaml.safe_load(Path(DEFAULT_CONFIG).read_text(encoding="utf-8"))
     cfg["sources"] = []
     cfg.pop("cascade", None)  # its targets and feeds name the demo's screens and sources
+    cfg.pop("rules", None)  # its alarms and schedules name the demo's screens and presets
     for key in (("events", "grids"), ("gis", "district")):
         cfg[key[0]][key[1]] = str(Path(DEFAULT_CONFIG).parent / cfg[key[0]][key[1]])
     cfg["display"]["fps"] = 15

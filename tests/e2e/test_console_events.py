@@ -330,6 +330,7 @@ def quick_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallProcess
     cfg = yaml.safe_load(Path(DEFAULT_CONFIG).read_text(encoding="utf-8"))
     cfg["sources"] = []  # no cameras needed here: keep the machine free
     cfg.pop("cascade", None)  # its targets and feeds name the demo's screens and sources
+    cfg.pop("rules", None)  # its alarms and schedules name the demo's screens and presets
     cfg["events"]["grids"] = str(Path(DEFAULT_CONFIG).parent / cfg["events"]["grids"])
     cfg["gis"]["district"] = str(Path(DEFAULT_CONFIG).parent / cfg["gis"]["district"])
     cfg["events"]["limits"]["accept"] = {"value": 0.1, "unit": "minutes"}
