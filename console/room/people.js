@@ -26,7 +26,23 @@ export class People {
       this.list.replaceChildren(el("li", { class: "empty muted" }, "Nobody has joined yet."));
       return;
     }
-    this.list.replaceChildren(...members.map((m) => this.row(room, m, you)));
+    // rows are made again only when what they show changes (the speaker moves often: it is set in place), so a
+    // host's button is not replaced under the pointer
+    this.rows ??= new Map();
+    const rows = members.map((m) => {
+      const key = JSON.stringify([m, room.spotlight === m.id, room.host === m.id, you.host, you.id]);
+      let row = this.rows.get(m.id);
+      if (!row || row.key !== key) row = { key, node: this.row(room, m, you) };
+      this.rows.set(m.id, row);
+      const speaking = room.speaker === m.id;
+      row.node.classList.toggle("speaking", speaking);
+      row.node.dataset.speaking = String(speaking);
+      return row.node;
+    });
+    for (const id of [...this.rows.keys()]) if (!members.some((m) => m.id === id)) this.rows.delete(id);
+    if (rows.length !== this.list.children.length || rows.some((node, i) => this.list.children[i] !== node)) {
+      this.list.replaceChildren(...rows);
+    }
   }
 
   row(room, m, you) {
@@ -49,9 +65,9 @@ export class People {
       if (m.id !== you.id) buttons.push(button("remove", "Remove", "btn-danger"));
     }
     return el("li", {
-      class: `person state-${m.state}${room.speaker === m.id ? " speaking" : ""}`,
+      class: `person state-${m.state}`,
       dataset: { testid: `participant-${m.id}`, id: m.id, state: m.state, muted: String(m.muted),
-        camera: String(m.camera), screen: String(m.screen), speaking: String(room.speaker === m.id) },
+        camera: String(m.camera), screen: String(m.screen) },
     },
     el("div", { class: "person-head" },
       el("span", { class: "person-dot", title: STATE_WORDS[m.state] || m.state }),
