@@ -144,7 +144,7 @@ class WorkerRegistry:
     # -- reads ------------------------------------------------------------------------------------
     async def get(self, name: str) -> GridWorker | None:
         """One worker (None when `name` is no worker account)."""
-        if name not in await self.people():
+        if name not in await self.people() and name not in await self.people(refresh=True):  # made since read
             return None
         return await self._one(name)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from backend.config import DEFAULT_CONFIG
 from backend.redis_server import EmbeddedRedis
@@ -43,11 +43,12 @@ SCREEN = "[data-testid=call-screen]"
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CALL_ARGS)
-        yield b
-        b.close()
+def browser(browser: Browser) -> Iterator[Browser]:
+    """A Chromium of the calls' own (fake camera and microphone), from the suite's one Playwright: a second
+    sync Playwright in the same thread is refused while the first runs."""
+    b = browser.browser_type.launch(executable_path=CHROMIUM, args=CALL_ARGS)
+    yield b
+    b.close()
 
 
 @pytest.fixture(scope="module")

@@ -76,6 +76,7 @@ def test_clicking_a_camera_shows_its_live_picture_and_how_to_put_it_on_the_wall(
     page = open_console("operator1")
     page.get_by_test_id("tab-map").click()
     map_ready(page)
+    page.get_by_test_id("layer-events").uncheck()  # other tests' reports at the school gate lie over the camera
     click_at(page, *SCHOOL)
     details = page.get_by_test_id("map-details")
     expect(details).to_have_attribute("data-layer", "cameras")

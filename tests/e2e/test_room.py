@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from backend.config import DEFAULT_CONFIG
 from backend.redis_server import EmbeddedRedis
@@ -60,8 +60,9 @@ def tone_wav(path: Path, hz: float, seconds: float = 4.0, rate: int = 48_000) ->
 
 
 @pytest.fixture(scope="module")
-def browsers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Browser]]:
-    """One headless Chromium per participant, each with its own tone as its microphone."""
+def browsers(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Browser]]:
+    """One headless Chromium per participant, each with its own tone as its microphone (launched by the suite's
+    one Playwright: a second sync Playwright in the same thread is refused while the first runs)."""
     d = tmp_path_factory.mktemp("tones")
     TONES_DIR[:] = [str(d)]
     # Six browsers want more of two cores than the hall they talk to: they run niced, so the hall's mixing and
@@ -69,13 +70,12 @@ def browsers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Bro
     niced = d / "chromium-niced"
     niced.write_text(f'#!/bin/sh\nexec nice -n 10 {CHROMIUM} "$@"\n', encoding="utf-8")
     niced.chmod(0o755)
-    with sync_playwright() as p:
-        out = {who: p.chromium.launch(executable_path=str(niced), args=[
-            *ROOM_ARGS, f"--use-file-for-fake-audio-capture={tone_wav(d / f'{who}.wav', hz)}"])
-            for who, hz in TONES.items()}
-        yield out
-        for b in out.values():
-            b.close()
+    out = {who: browser.browser_type.launch(executable_path=str(niced), args=[
+        *ROOM_ARGS, f"--use-file-for-fake-audio-capture={tone_wav(d / f'{who}.wav', hz)}"])
+        for who, hz in TONES.items()}
+    yield out
+    for b in out.values():
+        b.close()
 
 
 @pytest.fixture(scope="module")
