@@ -99,7 +99,13 @@ export class Talk {
       this.audio.play().catch(() => { /* played at the next press (a gesture) */ });
     });
     pc.addTransceiver(this.mic.getAudioTracks()[0], { direction: "sendrecv" });
-    const headers = await offerTo(pc, `${this.path}/join`, this.token());
+    let headers;
+    try {
+      headers = await offerTo(pc, `${this.path}/join`, this.token());
+    } catch (err) {
+      if (this.closed) return;  // left (or replaced by a new voice) while joining: nothing to say
+      throw err;
+    }
     this.location = headers.get("Location");
     if (this.closed) { this.close(); return; }
     this.meter = setInterval(() => this.measure(), METER_MS);
