@@ -103,7 +103,7 @@ async def click_to_first_frame(calls: int = 10) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hall-bench-call-") as tmp_s:
         tmp = Path(tmp_s)
         redis = EmbeddedRedis(tmp / "redis")
-        redis.start()
+        await asyncio.to_thread(redis.start)  # waits for Redis to answer: not on the loop
         hall = None
         try:
             hall = await asyncio.to_thread(ServedHall, str(_config(tmp)), redis.url, tmp)
@@ -157,7 +157,7 @@ async def click_to_first_frame(calls: int = 10) -> dict[str, Any]:
         finally:
             if hall:
                 await asyncio.to_thread(hall.stop)
-            redis.stop()
+            await asyncio.to_thread(redis.stop)
     out: dict[str, Any] = {"calls": len(rows), "answer": "at once, when the phone rings"}
     for side in ("ring", "console", "phone"):
         values = [r[side] for r in rows]

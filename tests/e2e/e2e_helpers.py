@@ -109,3 +109,49 @@ def on_patrol(hall, worker: str, lat: float, lon: float, then: list[tuple[float,
 
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
         pool.submit(asyncio.run, report()).result(timeout=60)
+
+
+def api_as(hall, default_user: str):
+    """REST calls as demo users (one token per user, `default_user` unless named) that assert the status."""
+    tokens: dict[str, str] = {}
+
+    def call(method: str, path: str, body: object = None, user: str = default_user, status: int = 200) -> dict:
+        if user not in tokens:
+            tokens[user] = hall.token(user)
+        got, data = hall.request(method, path, body, tokens[user])
+        assert got == status, (method, path, got, data)
+        return data
+
+    return call
+
+
+def small_wall_hall(tmp_path_factory, name: str, fps: int):
+    """`hall serve` of its own on the demo district with a small wall of two 640x360 screens, no cameras, no
+    cascade and no layout rules (they name the demo's screens): a generator for a module fixture to yield from."""
+    from pathlib import Path
+
+    import yaml
+
+    from backend.config import DEFAULT_CONFIG
+    from backend.redis_server import EmbeddedRedis
+    from tests.conftest import HallProcess
+
+    d = tmp_path_factory.mktemp(f"{name}-hall")
+    cfg = yaml.safe_load(Path(DEFAULT_CONFIG).read_text(encoding="utf-8"))
+    cfg["sources"] = []
+    cfg.pop("cascade", None)
+    cfg.pop("rules", None)
+    cfg["events"]["grids"] = str(Path(DEFAULT_CONFIG).parent / cfg["events"]["grids"])
+    cfg["gis"]["district"] = str(Path(DEFAULT_CONFIG).parent / cfg["gis"]["district"])
+    cfg["display"]["fps"] = fps
+    cfg["wall"] = {"name": f"{name.capitalize()} test wall", "grid_px": 40, "blocks": [
+        {"id": "lcd", "name": "LCD splice wall", "kind": "lcd", "rows": 1, "cols": 2, "origin_mm": [0, 0],
+         "panel_size_mm": [640, 360], "bezel_mm": 2, "resolution": [640, 360]}]}
+    path = d / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    server = EmbeddedRedis(d / "redis")
+    server.start()
+    proc = HallProcess(server.url, d, config=path)
+    yield proc
+    proc.stop()
+    server.stop()

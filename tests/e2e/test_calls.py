@@ -20,13 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from playwright.sync_api import Browser, Page, expect
 
-from backend.config import DEFAULT_CONFIG
-from backend.redis_server import EmbeddedRedis
 from tests.conftest import HallProcess
-from tests.e2e.e2e_helpers import CHROMIUM, CHROMIUM_ARGS, login, on_patrol, wait_js
+from tests.e2e.e2e_helpers import CHROMIUM, CHROMIUM_ARGS, api_as, login, on_patrol, small_wall_hall, wait_js
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -54,39 +51,12 @@ def browser(browser: Browser) -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallProcess]:
     """`hall serve` on the demo district with a small wall of two 640x360 screens and no cameras."""
-    d = tmp_path_factory.mktemp("calls-hall")
-    cfg = yaml.safe_load(Path(DEFAULT_CONFIG).read_text(encoding="utf-8"))
-    cfg["sources"] = []
-    cfg.pop("cascade", None)  # its targets and feeds name the demo's screens and sources
-    cfg.pop("rules", None)  # its alarms and schedules name the demo's screens and presets
-    cfg["events"]["grids"] = str(Path(DEFAULT_CONFIG).parent / cfg["events"]["grids"])
-    cfg["gis"]["district"] = str(Path(DEFAULT_CONFIG).parent / cfg["gis"]["district"])
-    cfg["display"]["fps"] = 15
-    cfg["wall"] = {"name": "Calls test wall", "grid_px": 40, "blocks": [
-        {"id": "lcd", "name": "LCD splice wall", "kind": "lcd", "rows": 1, "cols": 2, "origin_mm": [0, 0],
-         "panel_size_mm": [640, 360], "bezel_mm": 2, "resolution": [640, 360]}]}
-    path = d / "calls.yaml"
-    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    server = EmbeddedRedis(d / "redis")
-    server.start()
-    proc = HallProcess(server.url, d, config=path)
-    yield proc
-    proc.stop()
-    server.stop()
+    yield from small_wall_hall(tmp_path_factory, "calls", fps=15)
 
 
 @pytest.fixture
 def api(hall) -> Callable[..., dict]:
-    tokens: dict[str, str] = {}
-
-    def call(method: str, path: str, body: object = None, user: str = "commander1", status: int = 200) -> dict:
-        if user not in tokens:
-            tokens[user] = hall.token(user)
-        got, data = hall.request(method, path, body, tokens[user])
-        assert got == status, (method, path, got, data)
-        return data
-
-    return call
+    return api_as(hall, "commander1")
 
 
 @pytest.fixture

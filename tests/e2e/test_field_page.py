@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.e2e.e2e_helpers import login
+from tests.e2e.e2e_helpers import api_as, login
 
 pytestmark = pytest.mark.e2e
 
@@ -40,16 +40,7 @@ def unique(text: str) -> str:
 @pytest.fixture
 def api(hall) -> Callable[..., dict]:
     """Call the REST API as a demo user (one token per user); asserts the expected status."""
-    tokens: dict[str, str] = {}
-
-    def call(method: str, path: str, body: object = None, user: str = "operator1", status: int = 200) -> dict:
-        if user not in tokens:
-            tokens[user] = hall.token(user)
-        got, data = hall.request(method, path, body, tokens[user])
-        assert got == status, (method, path, got, data)
-        return data
-
-    return call
+    return api_as(hall, "operator1")
 
 
 @pytest.fixture
