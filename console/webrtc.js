@@ -203,16 +203,18 @@ export async function localMedia({ video = cameraConstraints("environment") } = 
   if (!md?.getUserMedia) {
     return { stream, problem: "This page cannot use the camera or microphone here (it needs https: see the README)." };
   }
-  const problems = [];
+  // asked for apart (a page without a camera still talks) and at once (each open takes a while)
   const take = async (constraints, what) => {
     try {
-      for (const t of (await md.getUserMedia(constraints)).getTracks()) stream.addTrack(t);
+      return { tracks: (await md.getUserMedia(constraints)).getTracks() };
     } catch (err) {
-      problems.push(`${what}: ${err.name === "NotAllowedError" ? "not allowed" : err.message || err.name}`);
+      return { problem: `${what}: ${err.name === "NotAllowedError" ? "not allowed" : err.message || err.name}` };
     }
   };
-  await take({ audio: { echoCancellation: true, noiseSuppression: true } }, "microphone");
-  if (video) await take({ video }, "camera");
+  const got = await Promise.all([take({ audio: { echoCancellation: true, noiseSuppression: true } }, "microphone"),
+    video ? take({ video }, "camera") : { tracks: [] }]);
+  for (const t of got.flatMap((g) => g.tracks || [])) stream.addTrack(t);
+  const problems = got.map((g) => g.problem).filter(Boolean);
   return { stream, problem: problems.length ? `No ${problems.join("; ")}` : "" };
 }
 

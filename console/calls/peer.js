@@ -18,3 +18,8 @@ export class CallPeer extends MediaPeer {
 export function localMedia({ facingMode = "environment" } = {}) {
   return pageMedia({ video: cameraConstraints(facingMode) });
 }
+
+/** Let go of a localMedia() being opened or opened (`media`: its promise, or null) once it has opened. */
+export function stopMedia(media) {
+  media?.then(({ stream }) => { for (const t of stream.getTracks()) t.stop(); });
+}

@@ -9,7 +9,7 @@ import { clockTime } from "../district-time.js";
 import { el, words } from "../events-model.js";
 import { notify } from "../notice.js";
 import { state } from "../store.js";
-import { CallPeer, JoinError, localMedia } from "./peer.js";
+import { CallPeer, JoinError, localMedia, stopMedia } from "./peer.js";
 
 const enc = encodeURIComponent;
 // The call this tab makes, kept across a reload so the reloaded page goes back into it (and only this tab: a second
@@ -82,11 +82,15 @@ export class CallDock {
   /** POST /api/calls; nobody to ring shows the server's explanation (who was skipped and why). */
   async start(body, what = "Calling") {
     if (this.busy) { notify("Hang up the call under way first.", { kind: "warn" }); return null; }
+    // the camera and microphone open while the hall finds and rings the worker: this side joins the moment the
+    // call exists, so the worker's picture is there when they answer
+    const media = localMedia({ facingMode: "user" });
     try {
       const { call } = await callsApi.start(body);
-      this.take(call);
+      this.take(call, media);
       return call;
     } catch (e) {
+      stopMedia(media);
       if (e instanceof ApiError && e.status === 409 && e.body?.skipped) {
         this.showNobody(body, e.body);
       } else {
@@ -98,9 +102,10 @@ export class CallDock {
 
   /** A call this console started (here or from the map's Call button): show it and join its media at once, so
    * the worker's picture is there the moment they answer. */
-  take(call) {
-    if (!call || call.id === this.call?.id) return;
+  take(call, media = null) {
+    if (!call || call.id === this.call?.id) { stopMedia(media); return; }
     if (this.busy) {  // one call at a time here: the one just started (the map's Call) stops ringing at once
+      stopMedia(media);
       callsApi.act(call.id, "hangup").catch(() => {});
       notify("Hang up the call under way first: the new one was cancelled.", { kind: "warn" });
       return;
@@ -116,7 +121,7 @@ export class CallDock {
       ? "Ringing the chosen worker" : "Ringing the nearest worker");
     this.apply(call);
     this.root.hidden = false;
-    this.joinMedia(call.id);
+    this.joinMedia(call.id, media);
   }
 
   /** After a reload (or a dropped socket): the call this tab was making goes on, without a click. */
@@ -135,8 +140,9 @@ export class CallDock {
     } catch { /* the hall is not reachable now: the socket's next connect tries again */ }
   }
 
-  async joinMedia(callId) {
-    const { stream, problem } = await localMedia({ facingMode: "user" });
+  /** `media`: this side's camera and microphone already being opened (localMedia's promise), if any. */
+  async joinMedia(callId, media = null) {
+    const { stream, problem } = await (media || localMedia({ facingMode: "user" }));
     if (this.call?.id !== callId || this.call.state === "ended") {
       for (const t of stream.getTracks()) t.stop();
       return;

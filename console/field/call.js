@@ -3,7 +3,7 @@
 // commander's picture and voice through the hall's media server, the back camera by default with a switch, the
 // commander's instructions on screen, mute and hang up. A dropped network comes back into the same call by itself.
 
-import { CallPeer, JoinError, cameraConstraints, localMedia } from "/console/calls/peer.js";
+import { CallPeer, JoinError, cameraConstraints, localMedia, stopMedia } from "/console/calls/peer.js";
 import { ApiError, loadWords, request, session } from "./api.js";
 import { errorText, fill, h } from "./ui.js";
 
@@ -201,27 +201,30 @@ export class FieldCall {
 
   async answer(m) {
     this.stopRinging();
+    const media = localMedia({ facingMode: this.facing });  // opens while the hall takes the answer
     let call;
     try {
       call = (await callsApi.act(m.id, "answer")).call;
     } catch (err) {
+      stopMedia(media);
       this.flash(err instanceof ApiError && err.status === 409 ? `Too late: ${err.message}.` : `Answering: ${errorText(err)}`, "warn");
       return;
     }
-    await this.enter(call);
+    await this.enter(call, media);
   }
 
   // --- the call -------------------------------------------------------------------------------------
 
-  /** Answered here (or resumed after a reload): this phone's camera and microphone, and the call's media. */
-  async enter(call) {
+  /** Answered here (or resumed after a reload): this phone's camera and microphone (`media`: localMedia's promise,
+   * already opening), and the call's media. */
+  async enter(call, media = null) {
     this.call = call;
     this.callerUp = call.sides?.caller === "connected";
     sessionStorage.setItem(CALL_KEY, call.id);
     this.texts = [...(call.texts || [])];
     this.muted = !!call.muted?.callee;
     this.renderCall();
-    const { stream, problem } = await localMedia({ facingMode: this.facing });
+    const { stream, problem } = await (media || localMedia({ facingMode: this.facing }));
     if (this.call?.id !== call.id || this.call.state === "ended") { for (const t of stream.getTracks()) t.stop(); return; }
     this.local = stream;
     this.problem = problem;
