@@ -32,9 +32,7 @@ from .roles import ROLES
 log = logging.getLogger("hall.auth")
 T = TypeVar("T")
 
-_hasher = argon2.PasswordHasher()  # Argon2id, library defaults (64 MiB, 3 passes)
-# A real hash to verify against when the user does not exist, so timing does not tell.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_checker = argon2.PasswordHasher()  # verify() reads each stored hash's own parameters
 
 
 @dataclass(frozen=True)
@@ -71,6 +69,15 @@ class Users:
         self._hash_pool = ThreadPoolExecutor(max_workers=cfg.hash_workers, thread_name_prefix="argon2")
         self._hash_slots = cfg.hash_workers + cfg.hash_queue  # logins checking or waiting to check
         self._hashing = 0
+        cost = cfg.password_hashing
+        self._hasher = argon2.PasswordHasher(time_cost=cost.time_cost, memory_cost=cost.memory_kib,
+                                             parallelism=cost.parallelism)  # Argon2id
+        self._dummy: str | None = None  # checked for unknown users, so they cost what a known one does
+
+    async def _dummy_hash(self) -> str:
+        if self._dummy is None:
+            self._dummy = await self._hash_work(self._hasher.hash, "not-a-real-password")
+        return self._dummy
 
     async def _hash_work(self, fn: Callable[..., T], *args: Any, wait: bool = True) -> T:
         """Run Argon2 in its own pool. `wait=False` (anonymous logins): refuse with 429 when the pool and
@@ -97,7 +104,7 @@ class Users:
             raise Invalid("password too short", errors=[{"path": "password", "message": "at least 8 characters"}])
         if not replace and await self.redis.exists(keys.user(name)):
             return False
-        pw_hash = await self._hash_work(_hasher.hash, password)
+        pw_hash = await self._hash_work(self._hasher.hash, password)
         mapping = {"name": name, "role": role, "password_hash": pw_hash,
                    "display_name": display_name or name, "created_at": _now_iso()}
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -163,7 +170,7 @@ class Users:
             raise TooManyRequests(f"too many failed logins; try again in {wait} s",
                                   headers={"Retry-After": str(wait)})
         user = await self.get(name)
-        stored = user["password_hash"] if user else _DUMMY_HASH
+        stored = user["password_hash"] if user else await self._dummy_hash()
         ok = await self._hash_work(_verify, stored, password, wait=False)
         if not ok or user is None:
             raise Unauthorized("wrong user name or password")  # the attempt stays counted
@@ -332,7 +339,7 @@ return {t[1], t[2], t[3] or '', t[4] or '0', t[5] or '', t[6] or ''}
 
 def _verify(stored: str, password: str) -> bool:
     try:
-        return _hasher.verify(stored, password)
+        return _checker.verify(stored, password)
     except (argon2.exceptions.VerifyMismatchError, argon2.exceptions.InvalidHashError,
             argon2.exceptions.VerificationError):
         return False

@@ -25,11 +25,11 @@ def _print(*args: object) -> None:
 
 
 # -- running the hall -----------------------------------------------------------
-def _load(path: str) -> HallConfig:
+def _load(path: str, overrides: list[str] | None = None) -> HallConfig:
     try:
-        return load_config(path)
+        return load_config(path, overrides or ())
     except ConfigError as exc:
-        print(f"configuration error in {path}:", file=sys.stderr)
+        print(f"configuration error in {exc.source if exc.source == '--set' else path}:", file=sys.stderr)
         for key, msg in exc.problems:
             print(f"  {key}: {msg}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -471,6 +471,9 @@ def _add_run_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="data directory (embedded Redis, files); default: from the config")
     p.add_argument("--tls-cert", help="PEM certificate: serve HTTPS (phones need it for camera and location)")
     p.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one configuration setting (dotted key, YAML value), e.g. --set display.fps=15; "
+                        "may be repeated")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -547,7 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.cmd in ("demo", "serve"):
-        cfg = _load(args.config)
+        cfg = _load(args.config, args.set)
         if (args.tls_cert is None) != (args.tls_key is None):
             print("--tls-cert and --tls-key go together", file=sys.stderr)
             return 2

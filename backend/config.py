@@ -81,7 +81,17 @@ class RedisConfig(_Model):
         return v
 
 
+class PasswordHashing(_Model):
+    """The Argon2id cost of password hashes made from now on; a stored hash is checked with its own parameters.
+    The defaults are RFC 9106's second recommendation (64 MiB, 3 passes); OWASP's floor is 19 MiB and 2 passes."""
+
+    time_cost: Annotated[int, Field(ge=1, le=20, description="passes over the memory")] = 3
+    memory_kib: Annotated[int, Field(ge=1024, le=4 * 1024 * 1024, description="memory per hash (KiB)")] = 65536
+    parallelism: Annotated[int, Field(ge=1, le=16, description="lanes (threads) per hash")] = 4
+
+
 class AuthConfig(_Model):
+    password_hashing: PasswordHashing = Field(default_factory=PasswordHashing)
     token_ttl_hours: Annotated[float, Field(gt=0, le=24 * 365)] = 12
     login_max_failures: Annotated[int, Field(ge=1, le=100, description="failed logins of one user from one "
                                              "address before that pair waits lockout_seconds")] = 5
@@ -471,8 +481,38 @@ def parse_config(data: object, source: str = "") -> HallConfig:
     return cfg
 
 
-def load_config(path: str | Path) -> HallConfig:
-    """Read and validate a YAML configuration file."""
+def apply_overrides(data: object, overrides: list[str] | tuple[str, ...]) -> object:
+    """`KEY=VALUE` settings (dotted keys into mappings, values read as YAML) applied over a configuration's data;
+    ConfigError naming the setting when one is malformed or goes through something that is not a mapping."""
+    problems: list[tuple[str, str]] = []
+    root = data if isinstance(data, dict) else {}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or not all(parts):
+            problems.append((item, "a setting is KEY=VALUE with a dotted key, e.g. display.fps=15"))
+            continue
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            problems.append((key, f"the value {raw!r} is not valid YAML"))
+            continue
+        node = root
+        for i, part in enumerate(parts[:-1]):
+            nxt = node.setdefault(part, {})
+            if not isinstance(nxt, dict):
+                problems.append((key, f"{'.'.join(parts[:i + 1])} is not a mapping"))
+                break
+            node = nxt
+        else:
+            node[parts[-1]] = value
+    if problems:
+        raise ConfigError(problems, "--set")
+    return root
+
+
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> HallConfig:
+    """Read and validate a YAML configuration file, with `KEY=VALUE` overrides (`hall serve --set`) over it."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -484,6 +524,8 @@ def load_config(path: str | Path) -> HallConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         raise ConfigError([(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")], str(p)) from None
+    if overrides:
+        data = apply_overrides(data, overrides)
     return parse_config(data, str(p))
 
 

@@ -95,6 +95,12 @@ async def login(client, name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {(await resp.json())['token']}"}
 
 
+# The halls the tests start hash their 40-odd users, and every login, with Argon2id at a light cost (the same
+# code, a cheaper setting of auth.password_hashing): at the default 64 MiB and 3 passes each hall's start and each
+# token took a third of a core-second, a quarter of the suite's CPU. The in-process API tests keep the default.
+LIGHT_HASHING = ("--set", "auth.password_hashing={time_cost: 1, memory_kib: 1024, parallelism: 1}")
+
+
 class HallProcess:
     """`hall serve` as a real process on the demo configuration and a given Redis."""
 
@@ -109,12 +115,13 @@ class HallProcess:
             env["REDIS_URL"] = redis_url
         self.log = open(data_dir / f"hall-{self.port}.log", "w+")
         self.proc = subprocess.Popen(
-            [HALL, cmd, "--config", str(config), "--port", str(self.port), "--data-dir", str(data_dir), *extra],
+            [HALL, cmd, "--config", str(config), "--port", str(self.port), "--data-dir", str(data_dir),
+             *LIGHT_HASHING, *extra],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=env, cwd=ROOT)
         self.banner = self._wait_banner()
 
     def _wait_banner(self, timeout: float = 240) -> str:
-        # generous: hashing the demo's 40-odd passwords at start takes minutes when others load the 2 cores
+        # generous: a hall starts in seconds, but minutes pass when other tests load the 2 cores
         lines: list[str] = []
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None

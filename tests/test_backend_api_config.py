@@ -205,3 +205,53 @@ def test_check_config_cli_accepts_the_demo_and_exits_0():
     result = _check_config(DEFAULT_CONFIG)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok" in result.stdout and "7 screens" in result.stdout
+
+
+def test_settings_given_on_the_command_line_override_the_file():
+    cfg = load_config(DEFAULT_CONFIG, ["display.fps=15", "auth.password_hashing={time_cost: 2, memory_kib: 19456}",
+                                       "server.host=0.0.0.0"])
+    assert cfg.display.fps == 15 and cfg.server.host == "0.0.0.0"
+    assert (cfg.auth.password_hashing.time_cost, cfg.auth.password_hashing.memory_kib,
+            cfg.auth.password_hashing.parallelism) == (2, 19456, 4)
+    assert load_config(DEFAULT_CONFIG).auth.password_hashing.memory_kib == 65536  # RFC 9106's default
+
+
+@pytest.mark.parametrize(("setting", "key", "says"), [
+    ("display.fps", "display.fps", "KEY=VALUE"),
+    ("display.fps=[", "display.fps", "not valid YAML"),
+    ("district.name=x", "district.name", "district is not a mapping"),
+    ("display.fps=fast", "display.fps", "integer"),
+    ("auth.password_hashing.memory_kib=64", "auth.password_hashing.memory_kib", "1024"),
+])
+def test_a_bad_command_line_setting_is_reported_by_its_key(setting, key, says):
+    with pytest.raises(ConfigError) as err:
+        load_config(DEFAULT_CONFIG, [setting])
+    assert any(k.startswith(key) and says in msg for k, msg in err.value.problems) or \
+        any(says in k for k, _ in err.value.problems), err.value.problems
+
+
+def test_hall_serve_names_a_bad_setting_and_exits_before_starting():
+    result = subprocess.run([HALL, "serve", "--config", str(DEFAULT_CONFIG), "--set", "display.fps=fast"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 1
+    assert "display.fps" in result.stderr and "listening" not in result.stdout, result.stderr
+
+
+async def test_new_password_hashes_take_the_configured_argon2_cost(redis_url):
+    import redis.asyncio as aioredis
+
+    from backend import keys
+    from backend.auth import Users
+    from backend.config import AuthConfig, PasswordHashing
+
+    r = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    users = Users(r, AuthConfig(password_hashing=PasswordHashing(time_cost=2, memory_kib=2048, parallelism=1)))
+    try:
+        await users.add("light", "operator", "a long enough password")
+        stored = await r.hget(keys.user("light"), "password_hash")
+        assert stored.startswith("$argon2id$") and "m=2048,t=2,p=1" in stored
+        token, ident, _ = await users.login("light", "a long enough password", "127.0.0.1")
+        assert ident.name == "light" and token
+    finally:
+        users.close()
+        await r.aclose()

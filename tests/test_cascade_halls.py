@@ -92,8 +92,13 @@ def wait_for_pattern(hall: HallProcess, screen: str, cam: str, other: str, timeo
             if last[0] < 8 and last[1] > 15 and last[2] is not None:
                 return time.monotonic() - t0
         time.sleep(0.5)
+    _, health = hall.request("GET", "/api/media/health", token=token)
+    _, targets = hall.request("GET", "/api/cascade/targets", token=token)
+    hall.log.flush()
+    hall.log.seek(0)
     raise AssertionError(f"{screen} of {hall.url} never showed {cam} (bar error, error against {other}, "
-                         f"timecode): {last}")
+                         f"timecode): {last}\nsources: {health.get('sources')}\noutputs: {health.get('screens')}\n"
+                         f"targets: {targets}\nlog: {hall.log.read()[-4000:]}")
 
 
 @pytest.fixture

@@ -25,9 +25,10 @@ pytestmark = pytest.mark.slow
 class ToneTrack(AudioStreamTrack):
     """A microphone that sings one note."""
 
-    def __init__(self, hz: float) -> None:
+    def __init__(self, hz: float, level: float = 0.3) -> None:
         super().__init__()
         self.hz = hz
+        self.level = level  # 0: a microphone in a silent room
         self.n = 0
         self.t0: float | None = None
 
@@ -37,7 +38,7 @@ class ToneTrack(AudioStreamTrack):
         self.t0 = loop.time() if self.t0 is None else self.t0
         await asyncio.sleep(max(0.0, self.t0 + self.n / SAMPLE_RATE - loop.time()))
         t = (np.arange(SAMPLES) + self.n) / SAMPLE_RATE
-        frame = mono_to_frame((0.3 * np.sin(2 * np.pi * self.hz * t)).astype(np.float32), self.n)
+        frame = mono_to_frame((self.level * np.sin(2 * np.pi * self.hz * t)).astype(np.float32), self.n)
         frame.time_base = fractions.Fraction(1, SAMPLE_RATE)
         self.n += SAMPLES
         return frame

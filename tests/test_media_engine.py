@@ -1,12 +1,18 @@
 """The media engine with real (synthetic) sources and threads: outputs, viewers, layout changes, snapshots."""
 
+import asyncio
+import time
 
+import cv2
+import numpy as np
 import pytest
+from aiortc.mediastreams import MediaStreamTrack
 
 from layouts import Layout, Rect, ScreenSpec, WallSpec, Window, build_wall
 from media.engine import MediaEngine
 from media.sources import SourceConfigLite
-from media.sources.pattern import decode_timecode, timecode_latency_ms
+from media.sources.pattern import PatternSource, decode_timecode, timecode_latency_ms
+from media.sources.track import TrackSource
 from tests.conftest import wait_for
 
 
@@ -89,6 +95,49 @@ async def test_snapshots_of_screens_and_sources_are_jpegs(engine):
     assert jpg[:2] == b"\xff\xd8"
     with pytest.raises(KeyError):
         await engine.snapshot_jpeg("nope", 100)
+
+
+class PatternTrack(MediaStreamTrack):
+    """A received video track as aiortc hands it to a source: pattern pictures at 25 fps, timecoded."""
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pattern = PatternSource(SourceConfigLite("far", "pattern://far?size=640x360"))
+        self.n = 0
+
+    async def recv(self):
+        await asyncio.sleep(0.04)
+        self.n += 1
+        return self.pattern.make_frame(time.time(), self.n).to_av()
+
+
+async def test_a_snapshot_of_an_unwatched_screen_shows_the_present_not_its_sources_last_picture(engine):
+    """A received track nobody watches keeps its last converted picture (a pulled centre's screen from before
+    its layout changed); the preview of a screen showing it waits for the source's next picture instead of
+    composing the old one."""
+    far = TrackSource(SourceConfigLite("far", "whep://far"))
+    engine.add_source(far)
+    track = PatternTrack()
+    far.attach(track)
+    try:
+        engine.set_layout(Layout(windows=[Window(id="w0", kind="video", rect=Rect(0, 0, 640, 360), source="far")]))
+        for _ in range(100):
+            if far.latest.get() is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert far.latest.get() is not None
+        assert far.viewers == 0
+        await asyncio.sleep(1.5)  # nobody watches: the picture it holds grows old while the track runs on
+        jpg = await engine.snapshot_jpeg("left", 640)
+        grey = cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_GRAYSCALE)
+        code = decode_timecode(grey)
+        print("LATENCY", code and timecode_latency_ms(code))
+        assert code is not None and timecode_latency_ms(code) < 1000, code and timecode_latency_ms(code)
+    finally:
+        far.detach()
+        track.stop()
 
 
 def test_a_source_kind_that_cannot_open_shows_no_signal_and_the_rest_runs():

@@ -28,8 +28,8 @@ class Participant:
         self.pid = pid
         self.pc = RTCPeerConnection()
         self.pc.addTransceiver("video", direction="recvonly")
-        tone = ToneTrack(TONES[pid])
-        self.pc.addTransceiver(tone, direction="sendrecv")
+        self.tone = ToneTrack(TONES[pid], loud)
+        self.pc.addTransceiver(self.tone, direction="sendrecv")
         if camera:
             self.pc.addTransceiver(colour_video_track((COLOURS[pid],) * 4), direction="sendonly")
         self.tracks: dict[str, MediaStreamTrack] = {}
@@ -88,7 +88,8 @@ def test_the_room_picture_is_a_grid_or_one_emphasised_beside_a_column():
 async def test_everyone_sees_the_room_and_hears_everyone_but_themselves(server):
     room = RoomMedia(server, "r1")
     await asyncio.to_thread(room.start)
-    people = {pid: Participant(pid, camera=pid != "d") for pid in TONES}
+    # silent while they join: whoever joined first and spoke alone would (rightly) be emphasised as the speaker
+    people = {pid: Participant(pid, camera=pid != "d", loud=0.0) for pid in TONES}
     try:
         for pid, p in people.items():
             await p.join(room, "small" if pid == "c" else "large")
@@ -104,6 +105,9 @@ async def test_everyone_sees_the_room_and_hears_everyone_but_themselves(server):
         assert (w, h) == (1280, 720)
         assert (await people["c"].picture()).shape[:2] == (360, 640)  # its size, encoded once for that size
         assert quads[3][0] < 120  # d has no camera: a dark name card, not white
+        for p in people.values():  # now everyone speaks at once
+            p.tone.level = 0.3
+        await asyncio.sleep(0.5)
         heard = await asyncio.gather(*(p.heard() for p in people.values()))
         for (pid, _), pcm in zip(people.items(), heard, strict=True):
             assert loud_at(pcm, TONES[pid]) < 0.1, f"{pid} hears itself"
@@ -113,7 +117,7 @@ async def test_everyone_sees_the_room_and_hears_everyone_but_themselves(server):
         assert encoders == {"room:r1@large", "room:r1@small"}  # once per size, not per participant
         # muted for everyone; then removed
         room.set_muted("b", True)
-        await asyncio.sleep(0.5)
+        await people["a"].heard(1.0)  # what was on its way before the mute (the mixer's and the receiver's buffers)
         assert loud_at(await people["a"].heard(1.0), TONES["b"]) < 0.1
         await room.leave("b")
         assert "b" not in room.participants

@@ -26,7 +26,7 @@ from tests.conftest import HallProcess
 from tests.e2e.e2e_helpers import CHROMIUM, CHROMIUM_ARGS, api_as, login, small_wall_hall, wait_js
 from tests.e2e.test_calls import kiosk_picture
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.solo, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 # A room needs Chromium's fake camera and microphone, peers on loopback and sound without a click.
