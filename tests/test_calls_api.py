@@ -137,6 +137,37 @@ async def test_ring_nearest_three_the_first_answer_wins_and_the_others_stop(hall
             await p.disconnect()
 
 
+async def test_an_answer_that_comes_while_the_ringing_waits_for_its_turn_connects_the_call(hall):
+    """The answer takes the call's lock first and the ringing's next round waits behind it: that round finds the
+    call answered and stops, it does not take 'nobody ringing any more' for a call nobody answered."""
+    eid = await an_event(hall)
+    for i, name in enumerate(("worker2", "worker5", "worker6")):
+        await on_duty(hall, name, 100 + 100 * i)
+    calls = hall.app[appkeys.CALLS]
+    cid = (await post(hall, "/api/calls", "commander1", {"mode": "ring", "event": eid}, 201))["call"]["id"]
+    live = calls._live[cid]
+    await wait_until(lambda: len(live.record.ringing()) == 3, what="three phones to ring")
+    ident = await calls_identity(hall, "worker5")
+    async with live.lock:  # the ringing is between rounds; the answer, then the next round, queue for the lock
+        answering = asyncio.ensure_future(calls.answer(ident, cid))
+        await asyncio.sleep(0.05)
+        live.wake.set()
+        await asyncio.sleep(0.05)
+    record = await answering
+    await asyncio.sleep(0.5)  # the ringing's round runs after it
+    record = await calls.get(cid)
+    assert (record.state, record.callee.name) == ("connected", "worker5"), (record.state, record.outcome)
+    await post(hall, f"/api/calls/{cid}/hangup", "commander1")
+
+
+async def calls_identity(hall, name: str):
+    from backend.auth import Identity
+    token = hall.who[name]["Authorization"].split()[1]
+    ident = await hall.app[appkeys.USERS].resolve(token)
+    assert isinstance(ident, Identity)
+    return ident
+
+
 async def test_nobody_near_is_explained(hall):
     eid = await an_event(hall)
     await on_duty(hall, "worker2", 100, status="off_duty")

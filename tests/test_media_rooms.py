@@ -34,12 +34,22 @@ class Participant:
             self.pc.addTransceiver(colour_video_track((COLOURS[pid],) * 4), direction="sendonly")
         self.tracks: dict[str, MediaStreamTrack] = {}
         self.got = asyncio.Event()
+        self.sound: list[np.ndarray] = []  # what it hears, as it arrives (a listener, not a queue read later)
+        self.listener: asyncio.Task | None = None
 
         @self.pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
             self.tracks[track.kind] = track
+            if track.kind == "audio":
+                self.listener = asyncio.ensure_future(self._listen(track))
             if len(self.tracks) == 2:
                 self.got.set()
+
+    async def _listen(self, track: MediaStreamTrack) -> None:
+        from media.audio import frame_to_mono
+        while True:
+            self.sound.append(frame_to_mono(await track.recv()))
+            del self.sound[:-500]  # the last 10 s
 
     async def join(self, room: RoomMedia, size: str = "large") -> None:
         await self.pc.setLocalDescription(await self.pc.createOffer())
@@ -53,12 +63,16 @@ class Participant:
         return frame.to_ndarray(format="rgb24")
 
     async def heard(self, seconds: float = 1.5) -> np.ndarray:
-        from media.audio import frame_to_mono
-        chunks = [frame_to_mono(await asyncio.wait_for(self.tracks["audio"].recv(), 5))
-                  for _ in range(int(seconds * 50))]
-        return np.concatenate(chunks)
+        """What reaches it in the next `seconds`."""
+        before = len(self.sound)
+        self.sound.clear()
+        await asyncio.sleep(seconds)
+        assert self.sound, f"{self.pid} heard nothing in {seconds} s (before: {before} frames)"
+        return np.concatenate(self.sound)
 
     async def close(self) -> None:
+        if self.listener is not None:
+            self.listener.cancel()
         await self.pc.close()
 
 

@@ -189,6 +189,8 @@ class CallService:
             while live.record.state == CallState.RINGING:
                 now = time.time()
                 async with live.lock:
+                    if live.record.state != CallState.RINGING:  # answered (or ended) while this waited for the lock
+                        return
                     for r in live.record.ringing():
                         if now >= r.until:
                             r.outcome = "missed"
