@@ -431,6 +431,13 @@ def cmd_bench_call(args: argparse.Namespace) -> int:
                       reference=not args.no_reference)
 
 
+def cmd_bench_soak(args: argparse.Namespace) -> int:
+    from .bench import soak as bench
+
+    return bench.main(rounds=args.rounds, warmup_rounds=args.warmup_rounds, seconds=args.seconds,
+                      participants=args.participants)
+
+
 def _sizes(text: str) -> list[int]:
     try:
         sizes = [int(x) for x in text.split(",")]
@@ -460,6 +467,13 @@ def _add_bench_media_parsers(bsub) -> None:
     cl.add_argument("--pages", type=int, default=10, help="calls made in Chromium one after another (0: none)")
     cl.add_argument("--max-calls", type=_positive_int, default=16, help="most concurrent calls tried")
     cl.add_argument("--no-reference", action="store_true", help="skip the stock-aiortc reference runs")
+    so = bsub.add_parser("soak", help="calls and rooms made and ended round after round on one media server: its "
+                         "memory, threads, files, tasks, sources and encoders after each round")
+    so.add_argument("--rounds", type=_positive_int, default=20, help="rounds (a call and a room each; default 20)")
+    so.add_argument("--warmup-rounds", type=_positive_int, default=5,
+                    help="rounds before the reference figures (default 5)")
+    so.add_argument("--participants", type=_positive_int, default=4, help="participants in each round's room")
+    so.add_argument("--seconds", type=float, default=3, help="seconds each call and room is held (default 3)")
     for q in (c, k, r, cl):
         q.add_argument("--seconds", type=float, default=8, help="measured seconds per run (after the warm-up)")
         q.add_argument("--warmup", type=float, default=2, help="seconds before measuring")
@@ -567,7 +581,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "bench":
         return {"latency": cmd_bench_latency, "compositor": cmd_bench_compositor,
                 "capacity": cmd_bench_capacity, "events": cmd_bench_events,
-                "lists": cmd_bench_lists, "room": cmd_bench_room, "call": cmd_bench_call}[args.bench_cmd](args)
+                "lists": cmd_bench_lists, "room": cmd_bench_room, "call": cmd_bench_call,
+                "soak": cmd_bench_soak}[args.bench_cmd](args)
     return 2
 
 

@@ -1,5 +1,6 @@
 """`hall bench` refuses bad options with a clear message before doing any work."""
 
+import json
 import subprocess
 
 import pytest
@@ -71,3 +72,18 @@ def test_hall_bench_lists_gives_the_same_answers_as_a_full_scan(tmp_path):
     assert all(q["same_answer"] for q in res["queries"])
     assert any(0 < q["matches"] < 300 for q in res["queries"])  # the filters really filter
     assert all(q["ours_ms"] > 0 and q["reference_ms"] > 0 for q in res["queries"])
+
+
+def test_hall_bench_soak_ends_every_call_and_room_it_makes():
+    """Two rounds of a call and a room of two: every thread, file, task, source, output and encoder a round made is
+    gone after it; the memory figures are printed (judged on a long run, not here)."""
+    proc = subprocess.run([HALL, "bench", "soak", "--rounds", "2", "--warmup-rounds", "1", "--seconds", "1",
+                           "--participants", "2"], capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    rounds, [summary] = lines[:-1], lines[-1:]
+    assert [r["round"] for r in rounds] == [1, 2] and summary["bench"] == "soak"
+    assert summary["peer_connections_made"] == 8 and summary["rss_kib_end"] > 0
+    left = summary["left_over_start"]
+    assert (left["open_files"], left["tasks"], left["sources"], left["outputs"], left["encoders"]) == (0, 0, 0, 0, 0)
+    assert rounds[0]["threads"] == rounds[1]["threads"], rounds  # pools made by the first round, none after
