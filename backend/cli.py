@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .config import DEFAULT_CONFIG, ConfigError, HallConfig, load_config
 from .logs import setup_logging
+from .malloc import limit_arenas
 from .redis_server import EmbeddedRedis, RedisStartError, read_state
 from .roles import ROLES
 from .store import redacted
@@ -38,6 +39,9 @@ def _load(path: str, overrides: list[str] | None = None) -> HallConfig:
 def run_hall(cfg: HallConfig, *, host: str, port: int, data_dir: str, demo: bool, tls_cert: str | None = None,
              tls_key: str | None = None, lan: bool = False) -> int:
     setup_logging(os.environ.get("HALL_LOG_LEVEL", "INFO"))
+    arenas = limit_arenas()  # before any thread: a months-long run keeps less memory (backend/malloc.py)
+    if arenas:
+        log.info("malloc arenas limited", extra={"arenas": arenas})
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     data_dir = str(Path(data_dir).resolve())
     tls_cert, tls_key = tls_cert or cfg.server.tls_cert, tls_key or cfg.server.tls_key

@@ -87,3 +87,14 @@ def test_hall_bench_soak_ends_every_call_and_room_it_makes():
     left = summary["left_over_start"]
     assert (left["open_files"], left["tasks"], left["sources"], left["outputs"], left["encoders"]) == (0, 0, 0, 0, 0)
     assert rounds[0]["threads"] == rounds[1]["threads"], rounds  # pools made by the first round, none after
+
+
+@pytest.mark.parametrize(("env", "expected"), [({}, "2"), ({"MALLOC_ARENA_MAX": "4"}, "None")])
+def test_the_malloc_arenas_are_limited_unless_the_environment_says(env, expected):
+    import os
+    import sys
+
+    code = "from backend.malloc import limit_arenas; print(limit_arenas())"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | env)
+    assert proc.returncode == 0 and proc.stdout.strip() == expected, proc.stderr

@@ -1,13 +1,13 @@
 """`hall bench soak`: calls and rooms made and ended again and again on one media server, watching what it keeps.
 
 aiortc has known leaks (MediaRelay and recorder buffers kept after a peer leaves, decoder queues that grow when
-the CPU is short: MEDIA.md), and a hall runs for months. One media server, as the hall runs it; each round makes a
-call (both sides: aiortc peers in a process of their own, 640x480 cameras and voices both ways, as in `hall bench
-call`) and a room of four, holds them a few seconds, ends them and forgets the call's ended camera, as the hall does
-when no window shows it. After each round: the server's resident memory, threads, open files, asyncio tasks, and
-its sources, outputs and encoders. The first rounds warm the allocators up; the figures compare the end of the run
-with the end of the warm-up (the reference, in the same run): growth per round, and whether anything the rounds
-made is still there.
+the CPU is short: MEDIA.md), and a hall runs for months. One media server, as the hall runs it (glibc's malloc
+arenas limited as `hall serve` limits them); each round makes a call (both sides: aiortc peers in a process of
+their own, 640x480 cameras and voices both ways, as in `hall bench call`) and a room of four, holds them a few
+seconds, ends them and forgets the call's ended camera, as the hall does when no window shows it. After each
+round: the server's resident memory, threads, open files, asyncio tasks, and its sources, outputs and encoders.
+The first rounds warm the allocators up; the figures compare the end of the run with the end of the warm-up (the
+reference, in the same run): growth per round, and whether anything the rounds made is still there.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 from media.calls import CallMedia, CallVideo
 from media.rooms import RoomMedia
 
+from ..malloc import limit_arenas
 from .harness import TARGET_FPS, media_server, with_peers
 
 CALL_SIZE = (640, 480)
@@ -108,6 +109,8 @@ async def soak(rounds: int, warmup_rounds: int, seconds: float, participants: in
 
 
 def main(rounds: int = 20, warmup_rounds: int = 5, seconds: float = 3.0, participants: int = 4) -> int:
+    arenas = limit_arenas()  # as `hall serve` does (backend/malloc.py); MALLOC_ARENA_MAX=8 compares with glibc's own
     out = asyncio.run(soak(rounds, warmup_rounds, seconds, participants))
+    out["malloc_arenas"] = arenas or os.environ.get("MALLOC_ARENA_MAX", "glibc default")
     print(json.dumps(out), flush=True)
     return 0
