@@ -53,6 +53,7 @@ export class RoomsPanel {
     this.links = new Map();   // room id -> the last invitation made here {url, expires_at, name}
     this.loaded = false;
     this.open = false;
+    this.cards = new Map();   // room id -> {key: what its card shows, el}: a card is made again only when that changes
     this.build();
   }
 
@@ -100,6 +101,7 @@ export class RoomsPanel {
     this.rooms.clear();
     this.links.clear();
     this.inviting = null;
+    this.cards.clear();
     this.list.replaceChildren();
   }
 
@@ -129,10 +131,31 @@ export class RoomsPanel {
     const all = [...this.rooms.values()].sort((a, b) => b.created_at - a.created_at);
     this.root.querySelector("[data-testid=rooms-count]").textContent = String(all.length);
     if (!all.length) {
+      this.cards.clear();
       this.list.replaceChildren(el("p", { class: "muted" }, "No consultation room is open."));
       return;
     }
-    this.list.replaceChildren(...all.map((r) => this.card(r)));
+    // A room's push comes with every change, the speaker's too (several a second while people talk): a card made
+    // again under the pointer would swallow a click, so only a card whose content changes is made again.
+    const cards = all.map((r) => {
+      const key = this.cardKey(r);
+      const had = this.cards.get(r.id);
+      if (had?.key === key) return had.el;
+      const card = this.card(r);
+      this.cards.set(r.id, { key, el: card });
+      return card;
+    });
+    for (const id of [...this.cards.keys()]) if (!this.rooms.has(id)) this.cards.delete(id);
+    const shown = [...this.list.children];
+    if (shown.length !== cards.length || shown.some((c, i) => c !== cards[i])) this.list.replaceChildren(...cards);
+  }
+
+  /** What a room's card shows (and so when it must be made again). */
+  cardKey(room) {
+    return JSON.stringify([room.title, room.locked, room.recording?.state, room.host, room.created_at,
+      room.members?.[room.host]?.name, room.event && [room.event.id, room.event.category_name, room.event.description],
+      membersOf(room).map((m) => [m.id, m.name, m.state, m.muted]), this.role, session.user?.name,
+      this.inviting === room.id, this.links.get(room.id) || null]);
   }
 
   card(room) {
