@@ -99,6 +99,8 @@ class EmbeddedRedis:
         return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 15.0) -> str:
+        """Start redis-server and wait until it answers; its URL. Blocking (it polls with time.sleep): `hall serve`
+        calls it before its event loop runs, benchmarks and tests from a thread."""
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
         for attempt in range(5):

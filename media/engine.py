@@ -418,12 +418,13 @@ class MediaEngine:
                 # so the newest they hold may be old (a pulled centre's screen from before its layout changed);
                 # a picture composed once each live one has brought a new picture shows the present
                 shown = {p.source for p in out.plan.parts if p.kind == "video" and p.source}
-                before = {sid: (f.seq if (f := src.latest.get()) else 0) for sid in shown
-                          if (src := self._sources.get(sid)) is not None and src.state() == "live"}
+                sources = self._sources
+                before = [(src, f.seq if (f := src.latest.get()) else 0) for sid in shown
+                          if (src := sources.get(sid)) is not None and src.state() == "live"]
                 self.acquire_output(id)
                 try:
-                    for sid, seq in before.items():
-                        self._sources[sid].latest.wait_newer(seq, max(0.0, deadline - time.monotonic()))
+                    for src, seq in before:  # the sources themselves: one removed meanwhile is no KeyError
+                        src.latest.wait_newer(seq, max(0.0, deadline - time.monotonic()))
                     newest = out.latest.get()
                     frame = out.latest.wait_newer(newest.seq if newest else 0,
                                                   max(0.1, deadline - time.monotonic())) or newest or frame
